@@ -1,0 +1,100 @@
+/**
+ * Stable error codes. Every error smart-async throws carries one of these in `code`.
+ */
+export type SmartAsyncErrorCode =
+  | 'SMART_ASYNC_CONFIG'
+  | 'JOB_NOT_FOUND'
+  | 'JOB_WAIT_TIMEOUT'
+  | 'JOB_CANCELLED'
+  | 'STORE_CORRUPT'
+  | 'STORE_UNAVAILABLE'
+  | 'RESULT_NOT_SERIALISABLE';
+
+/**
+ * Base class of every error smart-async throws. Switch on `code`, which is stable across
+ * versions; `message` is for people.
+ *
+ * @example
+ * try { await manager.status(id); } catch (e) { if (e instanceof SmartAsyncError && e.code === 'JOB_NOT_FOUND') … }
+ */
+export class SmartAsyncError extends Error {
+  /** Stable, machine-readable error code. */
+  readonly code: SmartAsyncErrorCode;
+
+  /**
+   * @param code stable error code
+   * @param message human-readable explanation
+   * @param options standard `ErrorOptions` (`cause`)
+   */
+  constructor(code: SmartAsyncErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+    Error.captureStackTrace?.(this, new.target);
+  }
+}
+
+/** Bad decorator options, call options, configuration or environment variable value. */
+export class SmartAsyncConfigError extends SmartAsyncError {
+  /** @param message what was expected and what came */
+  constructor(message: string, options?: ErrorOptions) {
+    super('SMART_ASYNC_CONFIG', message, options);
+  }
+}
+
+/** The job id is unknown, or belongs to another owner. */
+export class JobNotFoundError extends SmartAsyncError {
+  /** The id that was asked for. */
+  readonly jobId: string;
+  /** @param jobId the id that was asked for */
+  constructor(jobId: string) {
+    super('JOB_NOT_FOUND', `Job \`${jobId}\` not found`);
+    this.jobId = jobId;
+  }
+}
+
+/** `JobManager.wait()` gave up before the job settled. The job itself goes on. */
+export class JobWaitTimeoutError extends SmartAsyncError {
+  /** The job that was waited for. */
+  readonly jobId: string;
+  /** @param jobId the job waited for @param timeoutMs how long the wait lasted */
+  constructor(jobId: string, timeoutMs: number) {
+    super('JOB_WAIT_TIMEOUT', `Job \`${jobId}\` did not settle within ${timeoutMs} ms`);
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * The reason a job's `AbortSignal` carries when the job is cancelled or the manager shuts
+ * down; `signal.throwIfAborted()` inside the work throws it.
+ */
+export class JobCancelledError extends SmartAsyncError {
+  /** @param message why the job was stopped */
+  constructor(message = 'Job cancelled') {
+    super('JOB_CANCELLED', message);
+  }
+}
+
+/** A store's data (file, Redis value) is malformed. Nothing valid is dropped because of it. */
+export class StoreCorruptError extends SmartAsyncError {
+  /** @param message what is wrong and where the bad data was kept */
+  constructor(message: string, options?: ErrorOptions) {
+    super('STORE_CORRUPT', message, options);
+  }
+}
+
+/** The store cannot be reached (Redis down, file not writable) or the manager is closed. */
+export class StoreUnavailableError extends SmartAsyncError {
+  /** @param message what could not be reached */
+  constructor(message: string, options?: ErrorOptions) {
+    super('STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** A background job's result cannot be stored as JSON (BigInt, circular, function). */
+export class ResultNotSerialisableError extends SmartAsyncError {
+  /** @param message what in the result is not JSON */
+  constructor(message: string, options?: ErrorOptions) {
+    super('RESULT_NOT_SERIALISABLE', message, options);
+  }
+}

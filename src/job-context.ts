@@ -1,0 +1,124 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { SmartAsyncConfigError } from './errors';
+import { callOptionsSchema, parseOrThrow } from './options';
+import type { JobProgress } from './types';
+
+/** What the work of a decorated call sees of itself, through `jobContext()`. */
+export interface JobContext {
+  /** The job's id once the call has become a job (after the switch, or at once in async mode). */
+  readonly jobId: string | undefined;
+  /** The job label. */
+  readonly label: string;
+  /** Aborted by `JobManager.cancel()`, by the caller's own signal, or at shutdown. */
+  readonly signal: AbortSignal;
+  /**
+   * Reports progress. Before the switch it is kept and carried into the job record; after it,
+   * the record is updated (coalesced: many reports cost few store writes).
+   * @throws SmartAsyncConfigError when `current` or `total` is not a finite number.
+   */
+  reportProgress(current: number, total?: number, message?: string): void;
+}
+
+/** Options for the decorated calls started inside `withCallOptions()`. */
+export interface CallOptions {
+  /** Skip the inline attempt and return a `pending` ticket at once. */
+  asyncMode?: boolean;
+  /** Job label for these calls. */
+  jobLabel?: string;
+  /** Budget of the inline attempt in ms (beats env, method and class settings). */
+  timeoutMs?: number;
+  /** Owner of the jobs these calls create. */
+  owner?: string;
+  /** Aborts the work of these calls (before and after the switch). */
+  signal?: AbortSignal;
+  /** Receives every progress report of these calls' work. */
+  onProgress?: (progress: JobProgress) => void;
+}
+
+/** @internal The state of one decorated call; the JobManager drives it. */
+export class RunContext implements JobContext {
+  jobId: string | undefined = undefined;
+  progress: JobProgress | null = null;
+  /** Set by the JobManager once the call is a job: called after each report. */
+  onReport: ((ctx: RunContext) => void) | undefined = undefined;
+  private controller: AbortController | undefined;
+
+  constructor(
+    readonly label: string,
+    private readonly listener: ((p: JobProgress) => void) | undefined,
+    external: AbortSignal | undefined,
+  ) {
+    if (external) {
+      if (external.aborted) this.abort(external.reason);
+      else external.addEventListener('abort', () => this.abort(external.reason), { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** Whether the work's signal is aborted (without allocating one). */
+  get aborted(): boolean {
+    return this.controller?.signal.aborted ?? false;
+  }
+
+  /** Aborts the work's signal (once). */
+  abort(reason: unknown): void {
+    const c = (this.controller ??= new AbortController());
+    if (!c.signal.aborted) c.abort(reason);
+  }
+
+  reportProgress(current: number, total?: number, message?: string): void {
+    if (!Number.isFinite(current) || (total !== undefined && !Number.isFinite(total))) {
+      throw new SmartAsyncConfigError(`Expected progress to be finite numbers, got current=${String(current)} total=${String(total)}`);
+    }
+    const p: JobProgress = { current };
+    if (total !== undefined) p.total = total;
+    if (message !== undefined) p.message = String(message);
+    this.progress = p;
+    this.listener?.(p);
+    this.onReport?.(this);
+  }
+}
+
+interface Scope {
+  readonly call?: CallOptions;
+  readonly run?: RunContext;
+}
+
+const storage = new AsyncLocalStorage<Scope>();
+
+/**
+ * The context of the decorated call whose work is running now, or `undefined` outside one.
+ *
+ * @example
+ * const ctx = jobContext();
+ * for (const [i, file] of files.entries()) { ctx?.signal.throwIfAborted(); await index(file); ctx?.reportProgress(i + 1, files.length); }
+ */
+export function jobContext(): JobContext | undefined {
+  return storage.getStore()?.run;
+}
+
+/**
+ * Runs `fn` with options that apply to the decorated calls it starts (directly or after awaits),
+ * not to calls those methods make in turn.
+ *
+ * @example
+ * const ticket = await withCallOptions({ asyncMode: true, jobLabel: 'nightly' }, () => reports.build(day));
+ * @throws SmartAsyncConfigError when an option is invalid.
+ */
+export function withCallOptions<T>(options: CallOptions, fn: () => T): T {
+  const call = parseOrThrow(callOptionsSchema, options, 'withCallOptions') as CallOptions;
+  return storage.run({ call, run: storage.getStore()?.run }, fn);
+}
+
+/** @internal The call options in scope, if any. */
+export function currentCallOptions(): CallOptions | undefined {
+  return storage.getStore()?.call;
+}
+
+/** @internal Runs the work of a call inside its context; call options do not leak into nested calls. */
+export function runInContext<T>(ctx: RunContext, fn: () => T): T {
+  return storage.run({ run: ctx }, fn);
+}

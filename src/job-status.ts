@@ -1,0 +1,14 @@
+import { smartAsyncContainer } from './configure';
+import { JobManager } from './job-manager';
+import type { JobRecord, OwnerOptions } from './types';
+
+/**
+ * The seed's `job_status(id)`: `{ job }` from the `JobManager` of the configured container.
+ *
+ * @throws JobNotFoundError for an unknown id (or another owner's job when `owner` is given).
+ * @example
+ * const { job } = await jobStatus(ticket.job_id);
+ */
+export function jobStatus(id: string, opts?: OwnerOptions): Promise<{ job: JobRecord }> {
+  return smartAsyncContainer().resolve(JobManager).status(id, opts);
+}

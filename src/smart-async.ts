@@ -1,0 +1,135 @@
+import { smartAsyncContainer } from './configure';
+import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
+import { parseEnvDuration } from './durations';
+import { SmartAsyncConfigError } from './errors';
+import { currentCallOptions, jobContext } from './job-context';
+import { JobManager } from './job-manager';
+import { defineClassDefaults, getClassDefaults } from './metadata';
+import { parseOrThrow, smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
+
+/**
+ * The type of `@SmartAsync()`: usable as a legacy (`experimentalDecorators`) and as a standard
+ * method decorator.
+ */
+export interface SmartAsyncMethodDecorator {
+  // legacy
+  <T>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+  // standard
+  <This, Args extends unknown[], Return>(
+    value: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+}
+
+/** The type of `@SmartAsyncDefaults()`: a legacy or standard class decorator. */
+export type SmartAsyncClassDecorator = <C extends abstract new (...args: never[]) => unknown>(target: C, context?: ClassDecoratorContext<C>) => void;
+
+/** What a method resolves from its own options and its class's defaults; cached per class. */
+interface Static {
+  label: string;
+  timeoutMs: number | undefined;
+  timeoutEnv: string | undefined;
+}
+
+/**
+ * Makes a method finish within a time budget or hand back a job ticket. Within the budget the
+ * caller gets the method's own value (or error) and nothing is stored; past it, the work goes on
+ * in the background and the caller gets `{ job_id, status: 'running', message }` at once.
+ *
+ * Budget per call: `withCallOptions({ timeoutMs })` > env var named by `timeoutEnv` (method, else
+ * class) > method `timeoutMs` > class `timeoutMs` > `SMART_ASYNC_CONFIG.defaultTimeoutMs` > 50 000 ms.
+ * A first argument that is a plain object may carry `async_mode` / `job_label` (or `asyncMode` /
+ * `jobLabel`). A decorated method called from inside another one's work runs as a plain call.
+ *
+ * @param options budget, env override and label
+ * @throws SmartAsyncConfigError at class definition when an option is invalid.
+ * @example
+ * class Reports {
+ *   @SmartAsync({ timeoutMs: 5_000, timeoutEnv: 'REPORT_TIMEOUT' })
+ *   async build(day: string): Promise<SmartResult<Report>> { … }
+ * }
+ */
+export function SmartAsync(options: SmartAsyncOptions = {}): SmartAsyncMethodDecorator {
+  const own = parseOrThrow(smartAsyncOptionsSchema, options, '@SmartAsync()');
+  return ((...args: unknown[]) => decorateMethod(args, own, (original, info) => smartMethod(original, info, own))) as SmartAsyncMethodDecorator;
+}
+
+/**
+ * Sets defaults (`timeoutMs`, `timeoutEnv`, `label`) for the `@SmartAsync()` methods of a class
+ * and its subclasses; a method's own options win.
+ *
+ * @throws SmartAsyncConfigError at class definition when an option is invalid.
+ * @example
+ * @SmartAsyncDefaults({ timeoutEnv: 'INDEXER_TIMEOUT', timeoutMs: 30_000 })
+ * class Indexer { @SmartAsync() async reindex() { … } }
+ */
+export function SmartAsyncDefaults(options: SmartAsyncOptions): SmartAsyncClassDecorator {
+  const defaults = parseOrThrow(smartAsyncOptionsSchema, options, '@SmartAsyncDefaults()');
+  return (target) => defineClassDefaults(target, defaults);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Reads `async_mode` / `job_label` (or camelCase) from an args object, checking their types. */
+function argsOptions(args: unknown[]): { asyncMode?: boolean; jobLabel?: string } | undefined {
+  const first = args[0];
+  if (!isPlainObject(first)) return undefined;
+  const asyncMode = first.async_mode ?? first.asyncMode;
+  const jobLabel = first.job_label ?? first.jobLabel;
+  if (asyncMode !== undefined && asyncMode !== null && typeof asyncMode !== 'boolean') {
+    throw new SmartAsyncConfigError(`Expected \`async_mode\` to be a boolean, got \`${JSON.stringify(asyncMode)}\``);
+  }
+  if (jobLabel !== undefined && jobLabel !== null && (typeof jobLabel !== 'string' || jobLabel.length === 0)) {
+    throw new SmartAsyncConfigError(`Expected \`job_label\` to be a non-empty string, got \`${JSON.stringify(jobLabel)}\``);
+  }
+  return { asyncMode: asyncMode ?? undefined, jobLabel: jobLabel ?? undefined };
+}
+
+function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions): Method {
+  const perClass = new WeakMap<object, Static>();
+  const resolveStatic = (cls: { name?: string } & object): Static => {
+    let s = perClass.get(cls);
+    if (!s) {
+      const d = getClassDefaults(cls);
+      s = {
+        label: own.label ?? d?.label ?? `${cls.name || 'anonymous'}.${info.name}`,
+        timeoutMs: own.timeoutMs ?? d?.timeoutMs,
+        timeoutEnv: own.timeoutEnv ?? d?.timeoutEnv,
+      };
+      perClass.set(cls, s);
+    }
+    return s;
+  };
+
+  return function smartAsyncMethod(this: unknown, ...args: unknown[]): Promise<unknown> {
+    try {
+      const call = currentCallOptions();
+      // Inside another decorated call's work: that call already has the budget; run plainly.
+      if (call === undefined && jobContext() !== undefined) return Promise.resolve(original.apply(this, args));
+      const cls = (typeof this === 'function' ? this : (this as object | null | undefined)?.constructor ?? Object) as object;
+      const st = resolveStatic(cls);
+      const fromArgs = argsOptions(args);
+      let timeoutMs = call?.timeoutMs;
+      if (timeoutMs === undefined && st.timeoutEnv !== undefined) {
+        const raw = process.env[st.timeoutEnv];
+        if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
+      }
+      return smartAsyncContainer()
+        .resolve(JobManager)
+        .launch(() => original.apply(this, args), {
+          label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
+          timeoutMs: timeoutMs ?? st.timeoutMs,
+          asyncMode: fromArgs?.asyncMode ?? call?.asyncMode ?? false,
+          owner: call?.owner,
+          signal: call?.signal,
+          onProgress: call?.onProgress,
+        });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+}
