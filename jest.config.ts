@@ -8,6 +8,7 @@ import type { Config } from 'jest';
  */
 const project = (displayName: string, tsconfig: string, testMatch: string[]): Config => ({
   displayName,
+  globals: { DECORATOR_MODE: displayName },
   testEnvironment: 'node',
   testMatch,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig, diagnostics: { warnOnly: false } }] },

@@ -73,9 +73,6 @@ function storeError(e: unknown, what: string): SmartAsyncError {
   return e instanceof SmartAsyncError ? e : new StoreUnavailableError(`Job store failed to ${what}: ${(e as Error)?.message ?? safeString(e)}`, { cause: e });
 }
 
-function warn(message: string, e?: unknown): void {
-  process.emitWarning(e === undefined ? message : `${message}: ${(e as Error)?.message ?? safeString(e)}`, { code: 'SMART_ASYNC' });
-}
 
 /**
  * Owns every job: runs the two tiers (inline attempt, then background switch), performs every
@@ -247,8 +244,8 @@ export class JobManager {
     const message = reason ?? 'Job cancelled';
     const patch: JobPatch = { status: 'cancelled', completed_at: iso(), error: { name: 'JobCancelledError', message, code: 'JOB_CANCELLED' } };
     const updated = await this.read(() => this.store.update(id, patch, ACTIVE_STATUSES), 'cancel a job');
-    this.local.get(id)?.ctx.abort(new JobCancelledError(message));
     if (!updated) return this.mustGet(id, opts); // it settled meanwhile
+    this.stopLocal(id, new JobCancelledError(message));
     this.announceSettled(updated);
     return updated;
   }
@@ -294,8 +291,8 @@ export class JobManager {
 
   /**
    * Listens to job events: `created` (a job record was made), `updated` (status or progress
-   * changed), `settled` (completed, failed, cancelled or stale). Listener errors are reported
-   * as process warnings and never reach the work. Returns a function that unsubscribes.
+   * changed), `settled` (completed, failed, cancelled or stale). Listener errors go to
+   * `SMART_ASYNC_CONFIG.onWarning` and never reach the work. Returns a function that unsubscribes.
    */
   on(event: JobEvent, listener: (job: JobRecord) => void): () => void {
     const set = this.listeners[event];
@@ -319,15 +316,14 @@ export class JobManager {
       await Promise.race([all, new Promise((r) => (t = setTimeout(r, this.config.closeGraceMs)))]);
       clearTimeout(t);
     }
-    for (const job of this.local.values()) {
-      job.ctx.abort(new JobCancelledError('JobManager closed before the job settled'));
-      clearTimeout(job.progressTimer);
-      await job.chain;
+    // Work still going after the grace period: its job becomes stale and the work is told to stop.
+    for (const job of Array.from(this.local.values())) {
       const error = { name: 'ShutdownError', message: 'The process shut down before the job settled' };
-      await this.store.update(job.id, { status: 'stale', completed_at: iso(), error }, ACTIVE_STATUSES).catch((e: unknown) => warn('Could not mark a job stale at close', e));
-      job.markDone();
+      await this.enqueue(job, () => this.store.update(job.id, { status: 'stale', completed_at: iso(), error }, ACTIVE_STATUSES)).catch((e: unknown) =>
+        this.warn(`Could not mark job ${job.id} stale at close`, e),
+      );
+      this.stopLocal(job.id, new JobCancelledError('JobManager closed before the job settled'));
     }
-    this.local.clear();
     await this.pruning;
     this.unwatch?.();
     await this.store.close();
@@ -402,7 +398,7 @@ export class JobManager {
       this.emit('updated', running);
       this.track(local, this.start(local.ctx, work));
     } catch (e) {
-      warn(`Job ${local.id} could not be started`, e);
+      this.warn(`Job ${local.id} could not be started`, e);
       await this.settle(local, 'failed', storeError(e, 'start a job'));
     }
   }
@@ -416,7 +412,7 @@ export class JobManager {
 
   /** Writes the outcome. Never rejects; retries while the store is unavailable. */
   private async settle(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): Promise<void> {
-    clearTimeout(local.progressTimer);
+    if (this.local.get(local.id) !== local) return; // cancelled or given up at close: its record is final
     let patch: JobPatch;
     try {
       patch = outcome === 'completed' ? { status: 'completed', result: toJsonResult(value), error: null } : { status: 'failed', error: toJobError(value) };
@@ -431,12 +427,20 @@ export class JobManager {
         if (job) this.announceSettled(job);
         break;
       } catch (e) {
-        if (this.closed && !this.local.has(local.id)) break;
-        if (attempt === 0) warn(`Job ${local.id} settled but its outcome could not be stored yet; retrying`, e);
+        if (this.local.get(local.id) !== local) break;
+        if (attempt === 0) this.warn(`Job ${local.id} settled but its outcome could not be stored yet; retrying`, e);
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref?.());
       }
     }
     this.forget(local);
+  }
+
+  /** Aborts a local job's work and stops tracking it: whatever the work does later is ignored. */
+  private stopLocal(id: string, reason: JobCancelledError): void {
+    const local = this.local.get(id);
+    if (!local) return;
+    this.forget(local);
+    local.ctx.abort(reason);
   }
 
   private forget(local: LocalJob): void {
@@ -460,7 +464,7 @@ export class JobManager {
       local.lastProgressWrite = Date.now();
       void this.enqueue(local, () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES)).then(
         (job) => job && this.emit('updated', job),
-        (e: unknown) => warn(`Progress of job ${local.id} could not be stored`, e),
+        (e: unknown) => this.warn(`Progress of job ${local.id} could not be stored`, e),
       );
     }, wait);
     local.progressTimer.unref?.();
@@ -477,8 +481,7 @@ export class JobManager {
 
   /** A change made by another process (stores with `watch`). */
   private onExternalChange(job: JobRecord): void {
-    const local = this.local.get(job.id);
-    if (local && job.status === 'cancelled') local.ctx.abort(new JobCancelledError(job.error?.message ?? 'Job cancelled'));
+    if (job.status === 'cancelled') this.stopLocal(job.id, new JobCancelledError(job.error?.message ?? 'Job cancelled'));
     if (isSettled(job.status)) {
       this.emit('settled', job);
       const set = this.waiters.get(job.id);
@@ -493,7 +496,7 @@ export class JobManager {
       try {
         l(job);
       } catch (e) {
-        warn(`A '${event}' listener threw`, e);
+        this.warn(`A '${event}' listener threw`, e);
       }
     }
   }
@@ -510,7 +513,7 @@ export class JobManager {
         await this.store.prune({ statuses: SETTLED_STATUSES, keepNewest: maxJobs, settledBefore: iso(Date.now() - ttlMs) });
       } while (this.pruneAgain);
     })()
-      .catch((e: unknown) => warn('Retention could not prune the job store', e))
+      .catch((e: unknown) => this.warn('Retention could not prune the job store', e))
       .finally(() => (this.pruning = undefined));
   }
 
@@ -518,6 +521,16 @@ export class JobManager {
     if (this.retentionTimer || this.closed) return;
     this.retentionTimer = setInterval(() => this.scheduleRetention(), Math.min(this.config.retention.ttlMs, 60_000));
     this.retentionTimer.unref();
+  }
+
+  /** Problems no caller can see (listener errors, failed background writes) go to `onWarning`. */
+  private warn(message: string, e?: unknown): void {
+    const text = e === undefined ? message : `${message}: ${(e as Error)?.message ?? safeString(e)}`;
+    try {
+      this.config.onWarning(text, e);
+    } catch {
+      // a broken warning hook must not break the job
+    }
   }
 
   private async mustGet(id: string, opts: OwnerOptions): Promise<JobRecord> {

@@ -55,6 +55,7 @@ export const configSchema = z
     progressIntervalMs: z.number().nonnegative().finite().optional(),
     pollIntervalMs: positiveMs.optional(),
     closeGraceMs: z.number().nonnegative().optional(),
+    onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function').optional(),
   })
   .strict();
 
@@ -75,6 +76,11 @@ export interface SmartAsyncConfig {
   pollIntervalMs?: number;
   /** How long `close()` lets background work finish before aborting it. @default 10000 */
   closeGraceMs?: number;
+  /**
+   * Receives problems that no caller can see: a listener that threw, a background write that
+   * failed and is being retried. @default process.emitWarning (code `SMART_ASYNC`)
+   */
+  onWarning?: (message: string, error?: unknown) => void;
 }
 
 /** The config with every default filled in. */
@@ -84,6 +90,7 @@ export interface ResolvedConfig {
   progressIntervalMs: number;
   pollIntervalMs: number;
   closeGraceMs: number;
+  onWarning: (message: string, error?: unknown) => void;
 }
 
 /** Turns zod issues into one sentence: ``Expected `timeoutMs` to be …, got `-1` ``. */
@@ -125,5 +132,6 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     progressIntervalMs: c.progressIntervalMs ?? 250,
     pollIntervalMs: c.pollIntervalMs ?? 500,
     closeGraceMs: c.closeGraceMs ?? 10_000,
+    onWarning: c.onWarning ?? ((message) => process.emitWarning(message, { code: 'SMART_ASYNC' })),
   };
 }

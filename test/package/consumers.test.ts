@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Packs the library as npm would publish it, unpacks the tarball into a consumer project, and
+ * compiles and runs TypeScript consumers against it: CommonJS with legacy decorators (NestJS's
+ * default tsconfig), ES modules with standard decorators, and a `bundler` type check.
+ * The consumer folder sits inside the repository so its peers (tsyringe, reflect-metadata)
+ * resolve from the repository's node_modules, as they would from an app's.
+ */
+const root = join(__dirname, '..', '..');
+const work = join(root, '.tmp', 'consumers');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+const consumerSource = `
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import { isJobTicket, JobManager, SmartAsync, SmartAsyncConfigError, type SmartResult } from 'smart-async';
+
+class Svc {
+  @SmartAsync({ timeoutMs: 50 })
+  async run(ms: number): Promise<SmartResult<string>> {
+    await new Promise((r) => setTimeout(r, ms));
+    return 'done';
+  }
+}
+
+export async function main(): Promise<void> {
+  const svc = new Svc();
+  const fast = await svc.run(1);
+  const ticket = await svc.run(200);
+  if (!isJobTicket(ticket)) throw new Error('expected a ticket');
+  const job = await container.resolve(JobManager).wait(ticket.job_id);
+  const err = new SmartAsyncConfigError('x');
+  console.log(JSON.stringify({ fast, status: job.status, result: job.result, code: err.code }));
+}
+`;
+
+const expected = { fast: 'done', status: 'completed', result: 'done', code: 'SMART_ASYNC_CONFIG' };
+
+function sh(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function project(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+beforeAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'node_modules', 'smart-async'), { recursive: true });
+  sh('npm', ['pack', '--silent', '--pack-destination', work], root);
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+  sh('tar', ['-xzf', tarball, '-C', join(work, 'node_modules', 'smart-async'), '--strip-components=1'], work);
+}, 120_000);
+
+test('the tarball holds the build, the types and the docs, and no sources or tests', () => {
+  const files = sh('tar', ['-tzf', readdirSync(work).find((f) => f.endsWith('.tgz'))!], work).split('\n');
+  expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/README.md']));
+  expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
+});
+
+test('a CommonJS consumer compiled with legacy decorators (node10 resolution) works', () => {
+  const dir = project('cjs-legacy', {
+    'package.json': JSON.stringify({ name: 'cjs-legacy', private: true, type: 'commonjs' }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { target: 'ES2021', module: 'commonjs', moduleResolution: 'node', experimentalDecorators: true, emitDecoratorMetadata: true, strict: true, outDir: 'out', skipLibCheck: true, types: ['node'] },
+      files: ['main.ts'],
+    }),
+    'main.ts': `${consumerSource}\nmain().catch((e) => { console.error(e); process.exit(1); });\n`,
+  });
+  sh(process.execPath, [tsc, '-p', '.'], dir);
+  expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual(expected);
+}, 60_000);
+
+test('an ES-module consumer compiled with standard decorators (nodenext) works', () => {
+  const dir = project('esm-standard', {
+    'package.json': JSON.stringify({ name: 'esm-standard', private: true, type: 'module' }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'out', skipLibCheck: true, types: ['node'] },
+      files: ['main.ts'],
+    }),
+    'main.ts': `${consumerSource}\nawait main();\n`,
+  });
+  sh(process.execPath, [tsc, '-p', '.'], dir);
+  expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual(expected);
+}, 60_000);
+
+test('types resolve under bundler resolution', () => {
+  const dir = project('bundler', {
+    'package.json': JSON.stringify({ name: 'bundler', private: true, type: 'module' }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'esnext', moduleResolution: 'bundler', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+      files: ['main.ts'],
+    }),
+    'main.ts': consumerSource,
+  });
+  expect(() => sh(process.execPath, [tsc, '-p', '.'], dir)).not.toThrow();
+}, 60_000);
+
+test('plain JavaScript can require and import the package and gets one shared instance', () => {
+  const dir = project('plain-js', {
+    'package.json': JSON.stringify({ name: 'plain-js', private: true }),
+    'both.mjs': `
+import { createRequire } from 'node:module';
+import * as esm from 'smart-async';
+const cjs = createRequire(import.meta.url)('smart-async');
+console.log(JSON.stringify({ same: esm.JobManager === cjs.JobManager, ticket: esm.isJobTicket({ job_id: '7ae9bd8c-d99f-4452-b4e6-1d90a274bffd', status: 'pending' }) }));
+`,
+  });
+  expect(JSON.parse(sh(process.execPath, ['both.mjs'], dir))).toEqual({ same: true, ticket: true });
+});

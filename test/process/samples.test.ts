@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..', '..');
+
+/** Runs a sample the way its header says, and returns what it printed. */
+async function sample(file: string): Promise<string> {
+  const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', file], { cwd: root, timeout: 60_000 });
+  return stdout;
+}
+
+test('npm run demo shows a fast call, a switch, explicit async, progress, a cancel and the final records', async () => {
+  const out = await sample('samples/demo.ts');
+  expect(out).toContain('{"region":"eu","rows":2000}');
+  expect(out).toMatch(/"status":"running","message":"Task exceeded time budget; running in background"/);
+  expect(out).toMatch(/"status":"pending"/);
+  expect(out).toMatch(/progress: the slow job is running, \d\/8/);
+  expect(out).toContain('cancelled: no longer needed');
+  expect(out).toMatch(/apac-nightly\s+completed/);
+  expect(out).toMatch(/to-be-cancelled\s+cancelled/);
+  expect(out).toContain('"status": "completed"');
+});
+
+test('the DI sample swaps the store and keeps a child container’s jobs apart', async () => {
+  const out = await sample('samples/di-container.ts');
+  expect(out).toContain('global manager uses the "logging-memory" store');
+  expect(out).toContain('global job completed');
+  expect(out).toContain("tenant manager (memory) sees its job: true");
+  expect(out).toContain("global manager sees the tenant's job: false");
+});
