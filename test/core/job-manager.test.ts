@@ -19,7 +19,7 @@ import {
   type JobTicket,
   type SmartResult,
 } from '../../src';
-import { closeHarnesses, CountingStore, sleep, useHarness } from '../support/harness';
+import { busy, closeHarnesses, CountingStore, sleep, useHarness } from '../support/harness';
 
 afterEach(closeHarnesses);
 
@@ -112,7 +112,7 @@ describe('reading jobs', () => {
     const a = await startJob(manager, () => 'a', { label: 'alpha', owner: 'ann' });
     await manager.wait(a);
     await sleep(5);
-    const b = await startJob(manager, () => sleep(10_000), { label: 'beta', owner: 'bob' });
+    const b = await startJob(manager, () => busy(10_000), { label: 'beta', owner: 'bob' });
     await sleep(5);
     const c = await startJob(manager, () => 'c', { label: 'alpha', owner: 'bob' });
     await manager.wait(c);
@@ -138,7 +138,7 @@ describe('reading jobs', () => {
 
   test('a job of another owner behaves as if it did not exist', async () => {
     const { manager } = useHarness();
-    const id = await startJob(manager, () => sleep(5_000), { owner: 'alice' });
+    const id = await startJob(manager, () => busy(5_000), { owner: 'alice' });
     expect(await manager.get(id, { owner: 'mallory' })).toBeUndefined();
     await expect(manager.status(id, { owner: 'mallory' })).rejects.toBeInstanceOf(JobNotFoundError);
     await expect(manager.cancel(id, 'no', { owner: 'mallory' })).rejects.toBeInstanceOf(JobNotFoundError);
@@ -171,7 +171,7 @@ describe('wait', () => {
 
   test('rejects with the signal’s reason when the signal aborts', async () => {
     const { manager } = useHarness();
-    const id = await startJob(manager, () => sleep(2_000));
+    const id = await startJob(manager, () => busy(2_000));
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('caller left')), 30);
     await expect(manager.wait(id, { signal: ac.signal })).rejects.toThrow('caller left');
@@ -324,7 +324,7 @@ describe('prune and retention', () => {
     const failed = await startJob(manager, () => {
       throw new Error('x');
     });
-    const running = await startJob(manager, () => sleep(5_000));
+    const running = await startJob(manager, () => busy(5_000));
     await manager.wait(done);
     await manager.wait(failed);
     expect(await manager.prune({ olderThanMs: 60_000 })).toBe(0);
@@ -362,7 +362,7 @@ describe('prune and retention', () => {
 describe('health, events and lifecycle', () => {
   test('health counts jobs per status with the store kind and human-readable ages', async () => {
     const { manager } = useHarness();
-    const running = await startJob(manager, () => sleep(5_000), { label: 'long' });
+    const running = await startJob(manager, () => busy(5_000), { label: 'long' });
     await manager.wait(await startJob(manager, () => 1));
     await sleep(30);
     const h = await manager.health();

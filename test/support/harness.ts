@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { container, type DependencyContainer } from 'tsyringe';
-import { configureSmartAsync, JOB_STORE, JobManager, MemoryJobStore, SMART_ASYNC_CONFIG, type JobStore, type SmartAsyncConfig } from '../../src';
+import { configureSmartAsync, JOB_STORE, jobContext, JobManager, MemoryJobStore, SMART_ASYNC_CONFIG, type JobStore, type SmartAsyncConfig } from '../../src';
 
 /** A child container with its own store and manager, configured for the decorator. */
 export interface Harness {
@@ -43,4 +43,20 @@ export class CountingStore extends MemoryJobStore {
     this.updates++;
     return super.update(...args);
   }
+}
+
+/** Sleeps, but wakes (and throws the reason) when the job's signal aborts: keeps no timer alive after a cancel. */
+export function busy(ms: number): Promise<void> {
+  const signal = jobContext()?.signal;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
