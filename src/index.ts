@@ -11,6 +11,8 @@ export { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
 export { DEFAULT_TIMEOUT_MS, type SmartAsyncOptions, type SmartAsyncConfig } from './options';
 export { parseEnvDuration } from './durations';
 export { MemoryJobStore } from './stores/memory-job-store';
+export { FileJobStore, type FileJobStoreOptions } from './stores/file-job-store';
+export { jobRecordSchema } from './stores/record-schema';
 export { emptyCounts, type JobStore, type JobQuery, type PruneQuery } from './stores/job-store';
 export {
   SmartAsyncError,

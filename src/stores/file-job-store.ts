@@ -1,0 +1,598 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
+import { parseOrThrow } from '../options';
+import { ACTIVE_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
+import { FileLock, pidAlive } from './file-lock';
+import { applyPatch, JobIndex } from './job-index';
+import type { JobQuery, JobStore, PruneQuery } from './job-store';
+import { parseJobRecord } from './record-schema';
+
+/** Options of `new FileJobStore()`. */
+export interface FileJobStoreOptions {
+  /** Directory of the store (created with mode 0700). Holds `jobs.jsonl`, a lock file and `runners/`. */
+  path: string;
+  /** fsync every write before it is acknowledged. Off: survives a process crash, not a power cut. @default true */
+  fsync?: boolean;
+  /** How long a write may wait for another process's lock. @default 10000 */
+  lockTimeoutMs?: number;
+  /** How often this process says it is alive; a process silent for 3 heartbeats (or whose pid is gone) is dead. @default 5000 */
+  heartbeatMs?: number;
+  /** How often changes made by other processes are looked for while someone watches. @default 200 */
+  watchIntervalMs?: number;
+  /** The log is compacted once larger than this and twice its live records. @default 1048576 */
+  compactMinBytes?: number;
+  /** Receives recoveries (torn tail, corrupt lines kept aside). @default process.emitWarning */
+  onWarning?: (message: string, error?: unknown) => void;
+}
+
+const optionsSchema = z
+  .object({
+    path: z.string().min(1),
+    fsync: z.boolean().optional(),
+    lockTimeoutMs: z.number().positive().optional(),
+    heartbeatMs: z.number().positive().finite().optional(),
+    watchIntervalMs: z.number().positive().finite().optional(),
+    compactMinBytes: z.number().int().nonnegative().optional(),
+    onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function').optional(),
+  })
+  .strict();
+
+/** One line of the log. `by`: the runner (process) that wrote it; `run`: the runner whose job it is. */
+const lineSchema = z.union([
+  z.object({ op: z.literal('put'), by: z.string(), run: z.string(), job: z.unknown() }),
+  z.object({ op: z.literal('del'), ids: z.array(z.string()) }),
+]);
+
+type Op =
+  | { kind: 'create'; job: JobRecord; done: (r: JobRecord | undefined, e?: unknown) => void }
+  | { kind: 'update'; id: string; patch: JobPatch; expect?: readonly JobStatus[]; done: (r: JobRecord | undefined, e?: unknown) => void }
+  | { kind: 'delete'; ids: string[]; done: (r: number, e?: unknown) => void }
+  | { kind: 'sweep'; done: (r: number, e?: unknown) => void };
+
+const NL = 0x0a;
+
+const runnerFileSchema = z.object({ pid: z.number().int(), start: z.string().nullable() });
+
+interface RunnerInfo {
+  pid: number;
+  /** Start time the runner recorded for its process (from /proc), if any. */
+  start: string | null;
+  /** Start time of the process that has this pid now, if /proc tells. */
+  currentStart: string | null;
+  mtimeMs: number;
+}
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null where there is no /proc. */
+async function processStart(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Jobs in an append-only JSON-lines log on this machine's disk: they survive restarts and
+ * crashes, and several processes may share one directory.
+ *
+ * - Every change appends the whole record as one line; concurrent changes are written together
+ *   (one write and one fsync per batch), so a launch costs the same with 10 or 100,000 jobs.
+ *   A ticket is handed out only after its job's line is fsync'd.
+ * - Processes sharing the directory take a short lock per batch, read each other's lines before
+ *   answering, and so see each other's jobs; `watch` reports other processes' changes.
+ * - Jobs left `pending`/`running` by a process that died (its pid is gone, or it stopped
+ *   heartbeating) become `stale` at the next start or heartbeat of any process.
+ * - A torn last line (a kill mid-write) is cut off; corrupt lines are reported, the file is kept
+ *   aside as `jobs.jsonl.corrupt-<time>`, and every valid record is kept.
+ * - The log is compacted (written anew and renamed over, atomically) once mostly garbage.
+ *
+ * @example
+ * container.register(JOB_STORE, { useValue: new FileJobStore({ path: './var/jobs' }) });
+ */
+export class FileJobStore implements JobStore {
+  readonly kind = 'file';
+  /** The store's directory (absolute). */
+  readonly path: string;
+  private readonly logPath: string;
+  private readonly runnersDir: string;
+  private readonly runner = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly runnerPath: string;
+  private readonly opts: Required<Omit<FileJobStoreOptions, 'onWarning'>> & Pick<FileJobStoreOptions, 'onWarning'>;
+  private readonly lock: FileLock;
+  private readonly index = new JobIndex();
+  /** Which runner created each job. */
+  private readonly runners = new Map<string, string>();
+  /** Bytes of each job's last line: the size of a compacted log. */
+  private readonly liveBytes = new Map<string, number>();
+  private liveTotal = 0;
+  private fh: FileHandle | undefined;
+  private ino = 0;
+  /** Bytes of the log read (and applied) so far; always at a line end. */
+  private offset = 0;
+  private reloadNeeded = false;
+  private readonly ready: Promise<void>;
+  private reading: Promise<unknown> = Promise.resolve();
+  private queue: Op[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly watchers = new Set<(job: JobRecord) => void>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /**
+   * @throws SmartAsyncConfigError when an option is invalid. Opening happens in the background;
+   * its failure (`STORE_UNAVAILABLE`) is the answer of every call.
+   */
+  constructor(options: FileJobStoreOptions) {
+    const o = parseOrThrow(optionsSchema, options, 'FileJobStore');
+    this.opts = { fsync: true, lockTimeoutMs: 10_000, heartbeatMs: 5_000, watchIntervalMs: 200, compactMinBytes: 1 << 20, ...o };
+    this.path = resolve(o.path);
+    this.logPath = join(this.path, 'jobs.jsonl');
+    this.runnersDir = join(this.path, 'runners');
+    this.runnerPath = join(this.runnersDir, this.runner);
+    this.lock = new FileLock(join(this.path, 'jobs.lock'), this.opts.lockTimeoutMs);
+    this.ready = this.open();
+    this.ready.catch(() => undefined); // reported by every call instead
+  }
+
+  // ---- JobStore ---------------------------------------------------------------------------
+
+  async create(job: JobRecord): Promise<void> {
+    const created = await this.submit<JobRecord | undefined>({ kind: 'create', job: Object.freeze({ ...job }) } as Op);
+    if (!created) throw new StoreCorruptError(`Job \`${job.id}\` already exists in ${this.logPath}`);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    await this.fresh();
+    return this.index.get(id);
+  }
+
+  update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
+    return this.submit<JobRecord | undefined>({ kind: 'update', id, patch, expect } as Op);
+  }
+
+  async list(query?: JobQuery): Promise<JobRecord[]> {
+    await this.fresh();
+    return this.index.list(query);
+  }
+
+  async prune(query: PruneQuery): Promise<number> {
+    await this.fresh();
+    const ids = this.index.prunable(query);
+    return ids.length === 0 ? 0 : this.submit<number>({ kind: 'delete', ids } as Op);
+  }
+
+  async counts(): Promise<Record<JobStatus, number>> {
+    await this.fresh();
+    return this.index.counts();
+  }
+
+  watch(listener: (job: JobRecord) => void): () => void {
+    this.watchers.add(listener);
+    if (!this.watchTimer && !this.closed) {
+      this.watchTimer = setInterval(() => void this.fresh().catch(() => undefined), this.opts.watchIntervalMs);
+      this.watchTimer.unref();
+    }
+    return () => {
+      this.watchers.delete(listener);
+      if (this.watchers.size === 0) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = undefined;
+      }
+    };
+  }
+
+  /** Writes what is queued, stops heartbeating and releases the files. Jobs stay on disk. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchTimer);
+    clearInterval(this.heartbeatTimer);
+    await this.ready.catch(() => undefined);
+    while (this.flushing) await this.flushing;
+    await unlink(this.runnerPath).catch(() => undefined);
+    await this.serial(async () => {
+      await this.fh?.close().catch(() => undefined);
+      this.fh = undefined;
+    });
+  }
+
+  /** Marks jobs of dead processes `stale` now (it also happens at start and every heartbeat). Returns how many. */
+  sweepStale(): Promise<number> {
+    return this.submit<number>({ kind: 'sweep' } as Op);
+  }
+
+  // ---- opening and reading -----------------------------------------------------------------
+
+  private async open(): Promise<void> {
+    try {
+      await mkdir(this.runnersDir, { recursive: true, mode: 0o700 });
+      await writeFile(this.runnerPath, JSON.stringify({ pid: process.pid, start: await processStart(process.pid) }), { mode: 0o600 });
+      await this.lock.with(async () => {
+        await this.reopen();
+        await this.repairTail();
+        await this.readNew(true);
+        await this.markStale();
+      });
+    } catch (e) {
+      throw e instanceof SmartAsyncError ? e : new StoreUnavailableError(`Cannot open file job store at ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** (Re)opens the log and forgets everything read from the previous file. */
+  private async reopen(): Promise<void> {
+    await this.fh?.close().catch(() => undefined);
+    this.fh = await open(this.logPath, 'a+', 0o600);
+    this.ino = (await this.fh.stat()).ino;
+    this.offset = 0;
+    this.index.clear();
+    this.runners.clear();
+    this.liveBytes.clear();
+    this.liveTotal = 0;
+    this.reloadNeeded = false;
+  }
+
+  /** Under the lock: cuts off a last line that a killed writer left unfinished. */
+  private async repairTail(): Promise<void> {
+    const fh = this.fh!;
+    const { size } = await fh.stat();
+    if (size === 0) return;
+    const tailLen = Math.min(size, 64 * 1024);
+    let end = size;
+    // Find the last newline, reading backwards in chunks.
+    for (let pos = size; pos > 0; ) {
+      const len = Math.min(pos, tailLen);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, pos - len);
+      const i = buf.lastIndexOf(NL);
+      if (i >= 0) {
+        end = pos - len + i + 1;
+        break;
+      }
+      pos -= len;
+      if (pos === 0) end = 0;
+    }
+    if (end < size) {
+      await fh.truncate(end);
+      this.warn(`FileJobStore ${this.logPath}: cut off an unfinished last line (${size - end} bytes) left by a writer that stopped mid-write`);
+    }
+  }
+
+  /** Brings the index up to date with the log (other processes' lines included). */
+  private async fresh(): Promise<void> {
+    await this.ready;
+    await this.serial(async () => {
+      if (!this.fh) throw new StoreUnavailableError(`FileJobStore ${this.path} is closed`);
+      await this.readNew(false);
+    });
+  }
+
+  /** Runs `fn` alone among this store's reads and writes (the index and file position are shared). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.reading.then(fn);
+    this.reading = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Reads what was appended since the last read (or everything, after a compaction by another
+   * process) and applies it. `locked`: no one else writes now, so corrupt lines can be dealt with.
+   */
+  private async readNew(locked: boolean): Promise<void> {
+    let st;
+    try {
+      st = await stat(this.logPath);
+    } catch (e) {
+      throw new StoreUnavailableError(`FileJobStore ${this.logPath} is gone: ${(e as Error).message}`, { cause: e });
+    }
+    if (st.ino !== this.ino || this.reloadNeeded) {
+      const before = new Map(Array.from(this.index.values(), (j) => [j.id, j.updated_at]));
+      await this.reopen();
+      await this.readRange(st.size, locked, (job) => before.get(job.id) !== job.updated_at);
+      return;
+    }
+    if (st.size > this.offset) await this.readRange(st.size, locked, () => true);
+  }
+
+  private async readRange(size: number, locked: boolean, changed: (job: JobRecord) => boolean): Promise<void> {
+    const len = size - this.offset;
+    if (len <= 0) return;
+    const buf = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await this.fh!.read(buf, got, len - got, this.offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const end = buf.lastIndexOf(NL, got - 1) + 1; // only whole lines; a line being written is read next time
+    const bad: string[] = [];
+    let start = 0;
+    while (start < end) {
+      const nl = buf.indexOf(NL, start);
+      const raw = buf.toString('utf8', start, nl);
+      if (raw.length > 0) {
+        try {
+          this.applyLine(JSON.parse(raw), nl - start + 1, changed);
+        } catch (e) {
+          bad.push(`line at byte ${this.offset + start}: ${(e as Error).message}`);
+        }
+      }
+      start = nl + 1;
+    }
+    this.offset += end;
+    if (bad.length > 0) await this.quarantine(bad, locked);
+  }
+
+  private applyLine(value: unknown, bytes: number, changed: (job: JobRecord) => boolean): void {
+    const line = lineSchema.parse(value);
+    if (line.op === 'del') {
+      for (const id of line.ids) this.forget(id);
+      return;
+    }
+    const job = Object.freeze(parseJobRecord(line.job, this.logPath));
+    this.runners.set(job.id, line.run);
+    this.index.put(job);
+    this.account(job.id, bytes);
+    if (line.by !== this.runner && changed(job)) this.notify(job);
+  }
+
+  /** Corrupt lines: keep the file aside, say so, and (under the lock) write a clean log. */
+  private async quarantine(bad: string[], locked: boolean): Promise<void> {
+    if (!locked) {
+      // Another process may be writing; it (or the next start) will repair under the lock.
+      this.reloadNeeded = true;
+      return;
+    }
+    const aside = `${this.logPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await copyFile(this.logPath, aside);
+    this.warn(
+      new StoreCorruptError(
+        `FileJobStore ${this.logPath}: ${bad.length} corrupt line(s) skipped, every valid record kept; the file as found is kept at ${aside}. First: ${bad[0]}`,
+      ).message,
+    );
+    await this.compact();
+  }
+
+  private account(id: string, bytes: number): void {
+    this.liveTotal += bytes - (this.liveBytes.get(id) ?? 0);
+    this.liveBytes.set(id, bytes);
+  }
+
+  private forget(id: string): void {
+    this.index.remove(id);
+    this.runners.delete(id);
+    this.liveTotal -= this.liveBytes.get(id) ?? 0;
+    this.liveBytes.delete(id);
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  private submit<R>(op: Op): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      (op as { done: (r: R, e?: unknown) => void }).done = (r, e) => (e === undefined ? resolve(r) : reject(e));
+      this.queue.push(op);
+      this.flushing ??= this.flush();
+    });
+  }
+
+  /** Group commit: everything queued meanwhile is written with one write and one fsync. */
+  private async flush(): Promise<void> {
+    try {
+      await this.ready.catch(() => undefined);
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.ready;
+          if (!this.fh) throw new StoreUnavailableError(`FileJobStore ${this.path} is closed`);
+          const results = await this.serial(() => this.lock.with(() => this.writeBatch(batch)));
+          batch.forEach((op, i) => (op.done as (r: unknown) => void)(results[i]));
+        } catch (e) {
+          const err = e instanceof SmartAsyncError ? e : new StoreUnavailableError(`FileJobStore ${this.path} could not write: ${(e as Error).message}`, { cause: e });
+          this.reloadNeeded = true; // the index may hold changes that did not reach the disk
+          for (const op of batch) (op.done as (r: unknown, e: unknown) => void)(undefined, err);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: Op[]): Promise<unknown[]> {
+    await this.readNew(true);
+    if (batch.some((op) => op.kind === 'sweep')) await this.refreshRunners();
+    await this.repairTail(); // a writer killed mid-line since our last read
+    const lines: string[] = [];
+    const put = (job: JobRecord): void => {
+      const text = JSON.stringify({ op: 'put', by: this.runner, run: this.runners.get(job.id) ?? this.runner, job });
+      lines.push(text);
+      this.index.put(job);
+      this.account(job.id, Buffer.byteLength(text) + 1);
+    };
+    const results = batch.map((op): unknown => {
+      switch (op.kind) {
+        case 'create':
+          if (this.index.get(op.job.id)) return undefined;
+          this.runners.set(op.job.id, this.runner);
+          put(op.job);
+          return op.job;
+        case 'update': {
+          const cur = this.index.get(op.id);
+          if (!cur || (op.expect && !op.expect.includes(cur.status))) return undefined;
+          const next = applyPatch(cur, op.patch);
+          put(next);
+          return next;
+        }
+        case 'delete': {
+          const ids = op.ids.filter((id) => this.index.get(id));
+          if (ids.length > 0) lines.push(JSON.stringify({ op: 'del', ids }));
+          ids.forEach((id) => this.forget(id));
+          return ids.length;
+        }
+        case 'sweep':
+          return this.staleCandidates().map((job) => {
+            const next = applyPatch(job, {
+              status: 'stale',
+              completed_at: new Date().toISOString(),
+              error: { name: 'StaleJobError', message: `The process that ran this job (pid ${parseInt(this.runners.get(job.id) ?? '', 10)}) stopped before it settled` },
+            });
+            put(next);
+            return next;
+          });
+      }
+    });
+    if (lines.length > 0) {
+      const buf = Buffer.from(`${lines.join('\n')}\n`);
+      let written = 0;
+      while (written < buf.length) written += (await this.fh!.write(buf, written, buf.length - written)).bytesWritten;
+      if (this.opts.fsync) await this.fh!.datasync();
+      this.offset += buf.length;
+    }
+    // Sweeps are made here but seen as outside changes by waiters: tell the watchers.
+    batch.forEach((op, i) => {
+      if (op.kind === 'sweep') {
+        const swept = results[i] as JobRecord[];
+        swept.forEach((job) => this.notify(job));
+        results[i] = swept.length;
+      }
+    });
+    if (this.offset > this.opts.compactMinBytes && this.offset > 2 * this.liveTotal) await this.compact();
+    return results;
+  }
+
+  /** Under the lock: writes the live records to a new file and renames it over the log. */
+  private async compact(): Promise<void> {
+    const tmp = `${this.logPath}.compact`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      const chunk: string[] = [];
+      let size = 0;
+      for (const job of this.index.values()) {
+        const run = this.runners.get(job.id) ?? this.runner;
+        chunk.push(JSON.stringify({ op: 'put', by: run, run, job }));
+        if (chunk.length === 1000) {
+          const text = `${chunk.join('\n')}\n`;
+          await fh.write(text);
+          size += Buffer.byteLength(text);
+          chunk.length = 0;
+        }
+      }
+      if (chunk.length > 0) {
+        const text = `${chunk.join('\n')}\n`;
+        await fh.write(text);
+        size += Buffer.byteLength(text);
+      }
+      await fh.datasync();
+      await fh.close();
+      await rename(tmp, this.logPath);
+      await this.syncDir();
+      await this.fh?.close().catch(() => undefined);
+      this.fh = await open(this.logPath, 'a+', 0o600);
+      this.ino = (await this.fh.stat()).ino;
+      this.offset = size;
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async syncDir(): Promise<void> {
+    const dir = await open(this.path, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  // ---- liveness ----------------------------------------------------------------------------
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const now = new Date();
+      await utimes(this.runnerPath, now, now);
+      await this.fresh();
+      await this.refreshRunners();
+      if (this.staleCandidates().length > 0) await this.sweepStale();
+    } catch (e) {
+      this.warn(`FileJobStore ${this.path}: heartbeat failed: ${(e as Error).message}`, e);
+    }
+  }
+
+  /** At open, under the lock: the jobs of dead processes become stale. */
+  private async markStale(): Promise<void> {
+    await this.refreshRunners();
+    if (this.staleCandidates().length === 0) return;
+    const [swept] = await this.writeBatch([{ kind: 'sweep', done: () => undefined }]);
+    if ((swept as number) > 0) this.warn(`FileJobStore ${this.path}: ${String(swept)} job(s) of stopped processes marked stale`);
+  }
+
+  /** Active jobs whose runner is another process that is no longer alive. */
+  private staleCandidates(): JobRecord[] {
+    const alive = new Map<string, boolean>();
+    const out: JobRecord[] = [];
+    for (const job of this.index.values()) {
+      if (!ACTIVE_STATUSES.includes(job.status)) continue;
+      const runner = this.runners.get(job.id) ?? '';
+      if (runner === this.runner) continue;
+      let ok = alive.get(runner);
+      if (ok === undefined) alive.set(runner, (ok = this.runnerAlive(runner)));
+      if (!ok) out.push(job);
+    }
+    return out;
+  }
+
+  /** What the runner files say, refreshed before each stale check. */
+  private runnerInfo = new Map<string, RunnerInfo>();
+
+  /**
+   * A runner is alive while its file exists and its process does: the pid exists and, where
+   * /proc tells, started when the runner said (so a reused pid is not mistaken for it). Without
+   * /proc, a runner whose file went 3 heartbeats untouched is taken for dead.
+   */
+  private runnerAlive(runner: string): boolean {
+    const info = this.runnerInfo.get(runner);
+    if (!info || !pidAlive(info.pid)) return false;
+    if (info.start !== null && info.currentStart !== null) return info.start === info.currentStart;
+    return Date.now() - info.mtimeMs < 3 * this.opts.heartbeatMs;
+  }
+
+  private async refreshRunners(): Promise<void> {
+    const names = await readdir(this.runnersDir).catch(() => [] as string[]);
+    const next = new Map<string, RunnerInfo>();
+    await Promise.all(
+      names.map(async (name) => {
+        try {
+          const file = join(this.runnersDir, name);
+          const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+          const { pid, start } = runnerFileSchema.parse(JSON.parse(text));
+          next.set(name, { pid, start, mtimeMs: st.mtimeMs, currentStart: pidAlive(pid) ? await processStart(pid) : null });
+        } catch {
+          // unreadable or half-written: treated as absent
+        }
+      }),
+    );
+    this.runnerInfo = next;
+  }
+
+  private notify(job: JobRecord): void {
+    for (const w of this.watchers) {
+      try {
+        w(job);
+      } catch {
+        // a watcher's bug is its own
+      }
+    }
+  }
+
+  private warn(message: string, error?: unknown): void {
+    (this.opts.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'SMART_ASYNC' })))(message, error);
+  }
+}

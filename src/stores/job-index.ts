@@ -1,0 +1,103 @@
+import { SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
+import { emptyCounts, type JobQuery, type PruneQuery } from './job-store';
+
+/** @internal Applies a patch to a record: a new frozen record with a fresh `updated_at`. */
+export function applyPatch(job: JobRecord, patch: JobPatch, now = new Date().toISOString()): JobRecord {
+  return Object.freeze({ ...job, ...patch, updated_at: now });
+}
+
+/** @internal Whether a record matches a list query (all but `limit`). */
+export function matchesQuery(job: JobRecord, q: JobQuery): boolean {
+  return (
+    (q.statuses === undefined || q.statuses.includes(job.status)) &&
+    (q.label === undefined || job.label === q.label) &&
+    (q.owner === undefined || job.owner === q.owner)
+  );
+}
+
+const isSettled = (s: JobStatus): boolean => SETTLED_STATUSES.includes(s);
+const settledAt = (job: JobRecord): string => job.completed_at ?? job.updated_at;
+
+/**
+ * @internal Jobs in memory, indexed for the store operations: records in creation order, settled
+ * ids in settle order (so retention prunes the oldest in O(1) per job), counts per status.
+ * Records are frozen; reads cost no copy.
+ */
+export class JobIndex {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly settled = new Set<string>();
+  private readonly tally = emptyCounts();
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  get(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  values(): IterableIterator<JobRecord> {
+    return this.jobs.values();
+  }
+
+  /** Inserts or replaces a record, keeping counts and settle order right. */
+  put(job: JobRecord): void {
+    const old = this.jobs.get(job.id);
+    if (old) this.tally[old.status]--;
+    this.tally[job.status]++;
+    this.jobs.set(job.id, job);
+    this.settled.delete(job.id);
+    if (isSettled(job.status)) this.settled.add(job.id);
+  }
+
+  remove(id: string): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    this.tally[job.status]--;
+    this.jobs.delete(id);
+    this.settled.delete(id);
+  }
+
+  clear(): void {
+    for (const id of Array.from(this.jobs.keys())) this.remove(id);
+  }
+
+  /** Newest first (creation order is insertion order, so a walk from the end). */
+  list(query: JobQuery = {}): JobRecord[] {
+    const all = Array.from(this.jobs.values());
+    const out: JobRecord[] = [];
+    const limit = query.limit ?? Infinity;
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+      const job = all[i]!;
+      if (matchesQuery(job, query)) out.push(job);
+    }
+    return out;
+  }
+
+  /** The ids `prune(query)` deletes, oldest settled first. */
+  prunable(query: PruneQuery): string[] {
+    const keep = query.keepNewest ?? Infinity;
+    const before = query.settledBefore;
+    const out: string[] = [];
+    if (SETTLED_STATUSES.every((s) => query.statuses.includes(s))) {
+      // Fast path: settle order is completion order, so stop at the first job both rules keep.
+      let left = this.settled.size;
+      for (const id of this.settled) {
+        if (left <= keep && !(before !== undefined && settledAt(this.jobs.get(id)!) < before)) break;
+        out.push(id);
+        left--;
+      }
+      return out;
+    }
+    const candidates = Array.from(this.settled).filter((id) => query.statuses.includes(this.jobs.get(id)!.status));
+    const excess = candidates.length - keep;
+    candidates.forEach((id, i) => {
+      if (i < excess || (before !== undefined && settledAt(this.jobs.get(id)!) < before)) out.push(id);
+    });
+    return out;
+  }
+
+  counts(): Record<JobStatus, number> {
+    return { ...this.tally };
+  }
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { StoreCorruptError } from '../errors';
+import { describeIssues } from '../options';
+import { JOB_STATUSES, type JobRecord } from '../types';
+
+const isoOrNull = z.string().nullable();
+
+/** Schema of a stored `JobRecord`: what a store validates when it reads one from outside (file, Redis). */
+export const jobRecordSchema = z
+  .object({
+    id: z.string().min(1),
+    label: z.string(),
+    status: z.enum(JOB_STATUSES as [string, ...string[]]),
+    created_at: z.string(),
+    started_at: isoOrNull,
+    completed_at: isoOrNull,
+    updated_at: z.string(),
+    result: z.unknown(),
+    error: z.object({ name: z.string(), message: z.string(), code: z.string().optional() }).nullable(),
+    progress: z.object({ current: z.number(), total: z.number().optional(), message: z.string().optional() }).nullable(),
+    owner: z.string().optional(),
+  })
+  .transform((job) => ({ ...job, result: job.result ?? null }) as JobRecord);
+
+/**
+ * Validates a record read from outside.
+ * @throws StoreCorruptError saying what is wrong and where it came from.
+ */
+export function parseJobRecord(value: unknown, where: string): JobRecord {
+  const parsed = jobRecordSchema.safeParse(value);
+  if (!parsed.success) throw new StoreCorruptError(describeIssues(`Malformed job record in ${where}`, parsed.error, value));
+  return parsed.data;
+}
