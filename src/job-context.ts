@@ -113,9 +113,9 @@ export function withCallOptions<T>(options: CallOptions, fn: () => T): T {
   return storage.run({ call, run: storage.getStore()?.run }, fn);
 }
 
-/** @internal The call options in scope, if any. */
-export function currentCallOptions(): CallOptions | undefined {
-  return storage.getStore()?.call;
+/** @internal What is in scope: call options (from `withCallOptions`) and the running call, if any. */
+export function currentScope(): { readonly call?: CallOptions; readonly run?: RunContext } | undefined {
+  return storage.getStore();
 }
 
 /** @internal Runs the work of a call inside its context; call options do not leak into nested calls. */

@@ -1,5 +1,6 @@
 import { inject, singleton } from 'tsyringe';
 import { v4 as uuidv4 } from 'uuid';
+import { isoTime } from './clock';
 import { formatDuration } from './durations';
 import {
   JobCancelledError,
@@ -42,16 +43,15 @@ interface LocalJob {
   lastProgressWrite: number;
   /** When the job started running here (ms). */
   readonly startedMs: number;
-  /** Resolves when the job's outcome is stored (or given up at close). */
-  readonly done: Promise<void>;
-  markDone(): void;
+  /** Called once when the job's outcome is stored (or given up): close() waits on these. */
+  onDone: Array<() => void> | undefined;
 }
 
 /** Statuses a settle may overwrite: a `stale` job whose work turns out to be alive still completes. */
 const SETTLEABLE: readonly JobStatus[] = ['pending', 'running', 'stale'];
 
 const isSettled = (s: JobStatus): boolean => SETTLED_STATUSES.includes(s);
-const iso = (ms = Date.now()): string => new Date(ms).toISOString();
+const iso = isoTime;
 
 function toJobError(e: unknown): JobError {
   if (e instanceof Error) {
@@ -107,6 +107,11 @@ export class JobManager {
     this.store = store;
     this.config = resolveConfig(config);
     this.unwatch = store.watch?.((job) => this.onExternalChange(job));
+  }
+
+  /** Whether `close()` was called: a closed manager takes no new calls. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** The store's kind (`memory`, `file`, `redis`, …). */
@@ -310,7 +315,7 @@ export class JobManager {
     this.closed = true;
     clearInterval(this.retentionTimer);
     const pending = Array.from(this.local.values());
-    const all = Promise.all(pending.map((j) => j.done));
+    const all = Promise.all(pending.map((j) => new Promise<void>((r) => (j.onDone ??= []).push(r))));
     if (pending.length > 0) {
       let t: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise((r) => (t = setTimeout(r, this.config.closeGraceMs)))]);
@@ -357,31 +362,41 @@ export class JobManager {
     return job;
   }
 
-  private async switchToBackground<T>(ctx: RunContext, running: Promise<T>, startedAt: number, owner: string | undefined): Promise<SmartResult<T>> {
+  private switchToBackground<T>(ctx: RunContext, running: Promise<T>, startedAt: number, owner: string | undefined): Promise<SmartResult<T>> {
     const job = this.newRecord(uuidv4(), ctx.label, 'running', owner, startedAt, ctx);
-    const local = await this.register(ctx, job);
-    this.track(local, running);
-    return makeTicket(job.id, 'running');
+    return this.register(ctx, job).then((local) => {
+      this.track(local, running);
+      return makeTicket(job.id, 'running');
+    });
   }
 
-  private async launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
+  private launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
     const job = this.newRecord(uuidv4(), ctx.label, 'pending', owner, null, ctx);
-    const local = await this.register(ctx, job);
-    void this.runPending(local, work);
-    return makeTicket(job.id, 'pending');
+    return this.register(ctx, job).then((local) => {
+      void this.runPending(local, work);
+      return makeTicket(job.id, 'pending');
+    });
   }
 
   /** Stores a new job (durably, before any ticket exists) and tracks it as running here. */
-  private async register(ctx: RunContext, job: JobRecord): Promise<LocalJob> {
+  private register(ctx: RunContext, job: JobRecord): Promise<LocalJob> {
+    let created: Promise<void>;
     try {
-      await this.store.create(job);
+      created = this.store.create(job);
     } catch (e) {
-      ctx.abort(new JobCancelledError('The job could not be stored'));
-      throw storeError(e, 'create a job');
+      created = Promise.reject(e);
     }
-    let markDone!: () => void;
-    const done = new Promise<void>((r) => (markDone = r));
-    const local: LocalJob = { id: job.id, ctx, chain: Promise.resolve(), progressTimer: undefined, lastProgressWrite: 0, startedMs: Date.now(), done, markDone };
+    return created.then(
+      () => this.startTracking(ctx, job),
+      (e: unknown) => {
+        ctx.abort(new JobCancelledError('The job could not be stored'));
+        throw storeError(e, 'create a job');
+      },
+    );
+  }
+
+  private startTracking(ctx: RunContext, job: JobRecord): LocalJob {
+    const local: LocalJob = { id: job.id, ctx, chain: Promise.resolve(), progressTimer: undefined, lastProgressWrite: 0, startedMs: Date.now(), onDone: undefined };
     ctx.jobId = job.id;
     ctx.onReport = () => this.scheduleProgress(local);
     this.local.set(job.id, local);
@@ -446,7 +461,9 @@ export class JobManager {
   private forget(local: LocalJob): void {
     clearTimeout(local.progressTimer);
     this.local.delete(local.id);
-    local.markDone();
+    const waiting = local.onDone;
+    local.onDone = undefined;
+    waiting?.forEach((w) => w());
   }
 
   /** Appends a store write to the job's own queue, so its writes land in order. */

@@ -1,8 +1,9 @@
+import type { DependencyContainer } from 'tsyringe';
 import { smartAsyncContainer } from './configure';
 import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
 import { parseEnvDuration } from './durations';
 import { SmartAsyncConfigError } from './errors';
-import { currentCallOptions, jobContext } from './job-context';
+import { currentScope } from './job-context';
 import { JobManager } from './job-manager';
 import { defineClassDefaults, getClassDefaults } from './metadata';
 import { parseOrThrow, smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
@@ -89,6 +90,18 @@ function argsOptions(args: unknown[]): { asyncMode?: boolean; jobLabel?: string 
   return { asyncMode: asyncMode ?? undefined, jobLabel: jobLabel ?? undefined };
 }
 
+const managers = new WeakMap<DependencyContainer, JobManager>();
+
+/**
+ * The container's JobManager, resolved once per container (a singleton either way); a closed
+ * manager is resolved again, so a container that was reset and re-registered is followed.
+ */
+function managerOf(c: DependencyContainer): JobManager {
+  let m = managers.get(c);
+  if (m === undefined || m.isClosed) managers.set(c, (m = c.resolve(JobManager)));
+  return m;
+}
+
 function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions): Method {
   const perClass = new WeakMap<object, Static>();
   const resolveStatic = (cls: { name?: string } & object): Static => {
@@ -107,9 +120,10 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
 
   return function smartAsyncMethod(this: unknown, ...args: unknown[]): Promise<unknown> {
     try {
-      const call = currentCallOptions();
+      const scope = currentScope();
+      const call = scope?.call;
       // Inside another decorated call's work: that call already has the budget; run plainly.
-      if (call === undefined && jobContext() !== undefined) return Promise.resolve(original.apply(this, args));
+      if (call === undefined && scope?.run !== undefined) return Promise.resolve(original.apply(this, args));
       const cls = (typeof this === 'function' ? this : (this as object | null | undefined)?.constructor ?? Object) as object;
       const st = resolveStatic(cls);
       const fromArgs = argsOptions(args);
@@ -118,9 +132,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
-      return smartAsyncContainer()
-        .resolve(JobManager)
-        .launch(() => original.apply(this, args), {
+      return managerOf(smartAsyncContainer()).launch(() => original.apply(this, args), {
           label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
           timeoutMs: timeoutMs ?? st.timeoutMs,
           asyncMode: fromArgs?.asyncMode ?? call?.asyncMode ?? false,

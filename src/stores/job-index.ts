@@ -1,8 +1,9 @@
+import { isoTime } from '../clock';
 import { SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
 import { emptyCounts, type JobQuery, type PruneQuery } from './job-store';
 
 /** @internal Applies a patch to a record: a new frozen record with a fresh `updated_at`. */
-export function applyPatch(job: JobRecord, patch: JobPatch, now = new Date().toISOString()): JobRecord {
+export function applyPatch(job: JobRecord, patch: JobPatch, now = isoTime()): JobRecord {
   return Object.freeze({ ...job, ...patch, updated_at: now });
 }
 

@@ -19,8 +19,7 @@ export const jobRecordSchema = z
     error: z.object({ name: z.string(), message: z.string(), code: z.string().optional() }).nullable(),
     progress: z.object({ current: z.number(), total: z.number().optional(), message: z.string().optional() }).nullable(),
     owner: z.string().optional(),
-  })
-  .transform((job) => ({ ...job, result: job.result ?? null }) as JobRecord);
+  });
 
 /**
  * Validates a record read from outside.
@@ -29,5 +28,7 @@ export const jobRecordSchema = z
 export function parseJobRecord(value: unknown, where: string): JobRecord {
   const parsed = jobRecordSchema.safeParse(value);
   if (!parsed.success) throw new StoreCorruptError(describeIssues(`Malformed job record in ${where}`, parsed.error, value));
-  return parsed.data;
+  const job = parsed.data as JobRecord;
+  if (job.result === undefined) job.result = null;
+  return job;
 }
