@@ -28,6 +28,7 @@ import {
   type JobPatch,
   type JobRecord,
   type JobStatus,
+  type JobTicket,
   type LaunchOptions,
   type OwnerOptions,
   type SmartResult,
@@ -38,7 +39,7 @@ interface LocalJob {
   readonly id: string;
   readonly ctx: RunContext;
   /** Store writes of this job, in order. */
-  chain: Promise<unknown>;
+  chain: Promise<unknown> | undefined;
   progressTimer: NodeJS.Timeout | undefined;
   lastProgressWrite: number;
   /** When the job started running here (ms). */
@@ -144,7 +145,7 @@ export class JobManager {
       let switched = false;
       const timer = setTimeout(() => {
         switched = true;
-        this.switchToBackground(ctx, running, startedAt, opts.owner).then(resolve, reject);
+        this.switchToBackground(ctx, running, startedAt, opts.owner, resolve, reject);
       }, timeoutMs);
       running.then(
         (value) => {
@@ -362,41 +363,48 @@ export class JobManager {
     return job;
   }
 
-  private switchToBackground<T>(ctx: RunContext, running: Promise<T>, startedAt: number, owner: string | undefined): Promise<SmartResult<T>> {
+  private switchToBackground<T>(
+    ctx: RunContext,
+    running: Promise<T>,
+    startedAt: number,
+    owner: string | undefined,
+    resolve: (ticket: JobTicket) => void,
+    reject: (e: unknown) => void,
+  ): void {
     const job = this.newRecord(uuidv4(), ctx.label, 'running', owner, startedAt, ctx);
-    return this.register(ctx, job).then((local) => {
-      this.track(local, running);
-      return makeTicket(job.id, 'running');
-    });
+    this.register(ctx, job, resolve, reject, (local) => this.track(local, running));
   }
 
   private launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
     const job = this.newRecord(uuidv4(), ctx.label, 'pending', owner, null, ctx);
-    return this.register(ctx, job).then((local) => {
-      void this.runPending(local, work);
-      return makeTicket(job.id, 'pending');
-    });
+    return new Promise<JobTicket>((resolve, reject) => this.register(ctx, job, resolve, reject, (local) => void this.runPending(local, work)));
   }
 
-  /** Stores a new job (durably, before any ticket exists) and tracks it as running here. */
-  private register(ctx: RunContext, job: JobRecord): Promise<LocalJob> {
+  /**
+   * Stores a new job (durably, before any ticket exists), tracks it as running here, starts
+   * `then` and hands the ticket to `resolve`. Few promises: this is the hot path of a switch.
+   */
+  private register(ctx: RunContext, job: JobRecord, resolve: (ticket: JobTicket) => void, reject: (e: unknown) => void, then: (local: LocalJob) => void): void {
     let created: Promise<void>;
     try {
       created = this.store.create(job);
     } catch (e) {
       created = Promise.reject(e);
     }
-    return created.then(
-      () => this.startTracking(ctx, job),
+    created.then(
+      () => {
+        then(this.startTracking(ctx, job));
+        resolve(makeTicket(job.id, job.status as JobTicket['status']));
+      },
       (e: unknown) => {
         ctx.abort(new JobCancelledError('The job could not be stored'));
-        throw storeError(e, 'create a job');
+        reject(storeError(e, 'create a job'));
       },
     );
   }
 
   private startTracking(ctx: RunContext, job: JobRecord): LocalJob {
-    const local: LocalJob = { id: job.id, ctx, chain: Promise.resolve(), progressTimer: undefined, lastProgressWrite: 0, startedMs: Date.now(), onDone: undefined };
+    const local: LocalJob = { id: job.id, ctx, chain: undefined, progressTimer: undefined, lastProgressWrite: 0, startedMs: Date.now(), onDone: undefined };
     ctx.jobId = job.id;
     ctx.onReport = () => this.scheduleProgress(local);
     this.local.set(job.id, local);
@@ -468,8 +476,9 @@ export class JobManager {
 
   /** Appends a store write to the job's own queue, so its writes land in order. */
   private enqueue<T>(local: LocalJob, write: () => Promise<T>): Promise<T> {
-    const next = local.chain.then(write);
-    local.chain = next.catch(() => undefined);
+    // Each write runs after the previous one, whether that succeeded or not.
+    const next = local.chain ? local.chain.then(write, write) : write();
+    local.chain = next;
     return next;
   }
 

@@ -3,7 +3,7 @@ import { SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from 
 import { emptyCounts, type JobQuery, type PruneQuery } from './job-store';
 
 /** @internal Applies a patch to a record: a new frozen record with a fresh `updated_at`. */
-export function applyPatch(job: JobRecord, patch: JobPatch, now = isoTime()): JobRecord {
+export function applyPatch(job: JobRecord, patch: JobPatch, now = patch.completed_at ?? patch.started_at ?? isoTime()): JobRecord {
   return Object.freeze({ ...job, ...patch, updated_at: now });
 }
 

@@ -32,7 +32,10 @@ export interface PruneQuery {
 export interface JobStore {
   /** Short name shown by `health()`: `memory`, `file`, `redis`, … */
   readonly kind: string;
-  /** Stores a new record. Resolves once the record is as durable as the store can make it. */
+  /**
+   * Stores a new record (the store may keep and freeze the object it is given). Resolves once the
+   * record is as durable as the store can make it; rejects if a job with that id exists.
+   */
   create(job: JobRecord): Promise<void>;
   /** One record, or `undefined`. */
   get(id: string): Promise<JobRecord | undefined>;

@@ -16,7 +16,7 @@ export class MemoryJobStore implements JobStore {
 
   async create(job: JobRecord): Promise<void> {
     if (this.index.get(job.id)) throw new StoreCorruptError(`Job \`${job.id}\` already exists`);
-    this.index.put(Object.freeze({ ...job }));
+    this.index.put(Object.freeze(job)); // the store owns the record from here on
   }
 
   async get(id: string): Promise<JobRecord | undefined> {

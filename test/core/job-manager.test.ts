@@ -266,14 +266,22 @@ describe('results that are not JSON', () => {
     expect(job.error).toMatchObject({ name: 'ResultNotSerialisableError', code: 'RESULT_NOT_SERIALISABLE' });
   });
 
-  test('undefined becomes null and stored results cannot be mutated', async () => {
+  test('undefined becomes null, and the stored result is a copy the work cannot change afterwards', async () => {
     const { manager } = useHarness();
     const a = await startJob(manager, () => undefined);
     expect((await manager.wait(a)).result).toBeNull();
-    const b = await startJob(manager, () => ({ list: [1, 2] }));
-    const job = await manager.wait(b);
-    expect(() => (job.result as { list: number[] }).list.push(3)).toThrow(TypeError);
-    expect((await manager.get(b))?.result).toEqual({ list: [1, 2] });
+    const shared = { list: [1, 2], when: new Date(0), gone: undefined };
+    const b = await startJob(manager, () => shared);
+    await manager.wait(b);
+    shared.list.push(3);
+    expect((await manager.get(b))?.result).toEqual({ list: [1, 2], when: '1970-01-01T00:00:00.000Z' });
+  });
+
+  test('a function or symbol deep inside the result is refused, naming where it is', async () => {
+    const { manager } = useHarness();
+    const id = await startJob(manager, () => ({ rows: [{ ok: 1 }, { cb: Symbol('x') }] }));
+    const job = await manager.wait(id);
+    expect(job.error).toMatchObject({ code: 'RESULT_NOT_SERIALISABLE', message: expect.stringContaining('result.rows[1].cb') });
   });
 });
 

@@ -1,0 +1,17 @@
+import { isoTime } from '../../src/clock';
+import { toJsonResult } from '../../src/serialise';
+
+test('isoTime formats exactly like Date#toISOString', () => {
+  const samples = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1_700_000_000_005, 1_700_000_000_050, 1_700_000_000_500, Date.now()];
+  for (let i = 0; i < 1000; i++) samples.push(Math.floor(Math.random() * 4_000_000_000_000));
+  for (const ms of samples) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+});
+
+test('toJsonResult keeps JSON semantics for plain values', () => {
+  expect(toJsonResult(Number.NaN)).toBeNull();
+  expect(toJsonResult('x')).toBe('x');
+  expect(toJsonResult([1, undefined, { a: undefined, b: 2 }])).toEqual([1, null, { b: 2 }]);
+  expect(toJsonResult({ toJSON: () => undefined })).toBeNull();
+  expect(() => toJsonResult(10n)).toThrow(/bigint/);
+  expect(() => toJsonResult(() => 1)).toThrow(/function/);
+});
