@@ -17,6 +17,7 @@ const consumerSource = `
 import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { isJobTicket, JobManager, SmartAsync, SmartAsyncConfigError, type SmartResult } from 'smart-async';
+import { toCallToolResult } from 'smart-async/mcp';
 
 class Svc {
   @SmartAsync({ timeoutMs: 50 })
@@ -33,11 +34,12 @@ export async function main(): Promise<void> {
   if (!isJobTicket(ticket)) throw new Error('expected a ticket');
   const job = await container.resolve(JobManager).wait(ticket.job_id);
   const err = new SmartAsyncConfigError('x');
-  console.log(JSON.stringify({ fast, status: job.status, result: job.result, code: err.code }));
+  const mcp = toCallToolResult(job.result).structuredContent;
+  console.log(JSON.stringify({ fast, status: job.status, result: job.result, code: err.code, mcp }));
 }
 `;
 
-const expected = { fast: 'done', status: 'completed', result: 'done', code: 'SMART_ASYNC_CONFIG' };
+const expected = { fast: 'done', status: 'completed', result: 'done', code: 'SMART_ASYNC_CONFIG', mcp: { result: 'done' } };
 
 function sh(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,7 +63,9 @@ beforeAll(() => {
 
 test('the tarball holds the build, the types and the docs, and no sources or tests', () => {
   const files = sh('tar', ['-tzf', readdirSync(work).find((f) => f.endsWith('.tgz'))!], work).split('\n');
-  expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/README.md']));
+  expect(files).toEqual(
+    expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/README.md']),
+  );
   expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
 });
 

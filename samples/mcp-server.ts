@@ -1,0 +1,77 @@
+/**
+ * An MCP server (stdio) exposing a slow report tool and the job tools.
+ *
+ * Run:  npx ts-node --transpile-only samples/mcp-server.ts
+ * Host config (Claude Desktop, Cursor, …):
+ *   { "mcpServers": { "reports": { "command": "npx", "args": ["ts-node", "--transpile-only", "/path/to/samples/mcp-server.ts"],
+ *                                  "env": { "REPORT_TIMEOUT": "20s", "SMART_ASYNC_JOBS_DIR": "/path/to/jobs" } } } }
+ *
+ * `build_report` answers inline when it is fast, returns a job ticket when it takes longer than
+ * its budget (REPORT_TIMEOUT, default 2 s), and a ticket at once with `async_mode: true`. Native
+ * MCP tasks work too. Jobs live in memory, or in SMART_ASYNC_JOBS_DIR (a FileJobStore).
+ */
+import 'reflect-metadata';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { container } from 'tsyringe';
+import { z } from 'zod';
+import { FileJobStore, JOB_STORE, JobManager, jobContext, SmartAsync, type SmartResult } from '../src';
+import { createJobTaskStore, registerJobTools, registerSmartTool } from '../src/mcp';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+class ReportService {
+  /** Builds a report of `steps` steps of `stepMs` each, reporting progress and honouring cancellation. */
+  @SmartAsync({ timeoutMs: 2_000, timeoutEnv: 'REPORT_TIMEOUT' })
+  async build(args: { region: string; steps: number; stepMs?: number }): Promise<SmartResult<{ region: string; rows: number }>> {
+    const ctx = jobContext()!;
+    for (let step = 1; step <= args.steps; step++) {
+      ctx.signal.throwIfAborted();
+      await sleep(args.stepMs ?? 100);
+      ctx.reportProgress(step, args.steps, `step ${step} of ${args.steps}`);
+    }
+    return { region: args.region, rows: args.steps * 1000 };
+  }
+}
+
+export function createServer(reports = new ReportService()): McpServer {
+  const tasks = createJobTaskStore(undefined, { pollIntervalMs: 200 });
+  const server = new McpServer(
+    { name: 'smart-async-reports', version: '1.0.0' },
+    { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks },
+  );
+  registerSmartTool(
+    server,
+    'build_report',
+    {
+      title: 'Build a report',
+      description: 'Builds a regional report. Slow reports come back as a job ticket: poll it with job_status.',
+      inputSchema: { region: z.string().describe('Region code'), steps: z.number().int().min(1).max(10_000).describe('How much work'), stepMs: z.number().int().min(0).max(60_000).optional() },
+    },
+    (args) => reports.build(args),
+    { tasks },
+  );
+  registerJobTools(server);
+  return server;
+}
+
+async function main(): Promise<void> {
+  const dir = process.env.SMART_ASYNC_JOBS_DIR;
+  if (dir) container.register(JOB_STORE, { useValue: new FileJobStore({ path: dir }) });
+  const server = createServer();
+  await server.connect(new StdioServerTransport());
+  const shutdown = async (): Promise<void> => {
+    await server.close();
+    await container.resolve(JobManager).close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

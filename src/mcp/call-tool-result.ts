@@ -1,0 +1,25 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { toJsonResult } from '../serialise';
+
+/**
+ * Turns a tool's value (a method's own result or a job ticket) into a `CallToolResult`:
+ * `structuredContent` holds the JSON object (non-objects are wrapped as `{ result: value }`,
+ * since MCP wants an object there) and one text content holds the same JSON.
+ *
+ * @throws ResultNotSerialisableError when the value is not JSON.
+ * @example
+ * toCallToolResult({ rows: 3 }); // { structuredContent: { rows: 3 }, content: [{ type: 'text', text: '{"rows":3}' }] }
+ */
+export function toCallToolResult(value: unknown): CallToolResult {
+  const json = toJsonResult(value);
+  const structured = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : { result: json };
+  return { structuredContent: structured, content: [{ type: 'text', text: JSON.stringify(structured) }] };
+}
+
+/** @internal A tool error: `isError` with the message as text, never a protocol failure. */
+export function toolError(error: unknown): CallToolResult {
+  const e = error as { message?: unknown; code?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  return { isError: true, content: [{ type: 'text', text: code ? `${code}: ${message}` : message }] };
+}

@@ -1,0 +1,89 @@
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ZodRawShapeCompat, ShapeOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { withCallOptions, type CallOptions } from '../job-context';
+import type { JobProgress } from '../types';
+import { toCallToolResult, toolError } from './call-tool-result';
+import { managerFor, type McpJobOptions } from './register-job-tools';
+import { requesterOf, type ToolExtra } from './requester';
+import { registerTaskTool, type SmartTaskOptions } from './tasks';
+
+/** The fields `registerSmartTool()` adds to a tool's input schema. */
+export const smartToolFields = {
+  async_mode: z.boolean().optional().describe('Start the work in the background and return a job ticket at once; poll it with job_status'),
+  job_label: z.string().min(1).optional().describe('A label for the background job'),
+};
+
+/** A tool's arguments: its own fields plus `async_mode` and `job_label`. */
+export type SmartToolArgs<Shape extends ZodRawShapeCompat> = ShapeOutput<Shape> & { async_mode?: boolean; job_label?: string };
+
+/** Configuration of a smart tool (as `McpServer.registerTool`'s, with a zod shape as input schema). */
+export interface SmartToolConfig<Shape extends ZodRawShapeCompat> {
+  title?: string;
+  description?: string;
+  inputSchema: Shape;
+  annotations?: ToolAnnotations;
+}
+
+/** Options of `registerSmartTool()`. */
+export interface SmartToolOptions extends McpJobOptions, SmartTaskOptions {}
+
+/**
+ * @internal Runs the tool handler with the request's owner, cancellation and progress as call
+ * options, so the decorated method it calls does the rest.
+ */
+export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: CallOptions = {}): T {
+  const token = extra._meta?.progressToken;
+  let open = true;
+  const onProgress =
+    token === undefined
+      ? undefined
+      : (p: JobProgress): void => {
+          if (!open) return;
+          extra
+            .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p.current, total: p.total, message: p.message } })
+            .catch(() => undefined);
+        };
+  const result = withCallOptions({ owner: requesterOf(extra), signal: extra.signal, onProgress, ...extraOptions }, fn);
+  // Progress stops with the response: after it, a background job's progress goes to its record only.
+  void Promise.resolve(result).then(
+    () => (open = false),
+    () => (open = false),
+  );
+  return result;
+}
+
+/**
+ * Makes a decorated service method an MCP tool. The model gets the method's result when it is
+ * fast, a `running` ticket when the budget runs out, and a `pending` ticket when it passes
+ * `async_mode: true`; either comes back as `structuredContent` plus one JSON text content.
+ * Progress reported through `jobContext()` reaches the client as `notifications/progress` while
+ * the request is open; the client's cancellation aborts the work's signal; jobs belong to the
+ * requesting client. With `tasks` (see `createJobTaskStore`), task-augmented calls get native
+ * MCP tasks.
+ *
+ * @example
+ * registerSmartTool(server, 'build_report', { description: 'Builds a report', inputSchema: { region: z.string() } },
+ *   (args) => reports.build(args));
+ */
+export function registerSmartTool<Shape extends ZodRawShapeCompat>(
+  server: McpServer,
+  name: string,
+  config: SmartToolConfig<Shape>,
+  handler: (args: SmartToolArgs<Shape>, extra: ToolExtra) => unknown,
+  opts?: SmartToolOptions,
+): RegisteredTool {
+  const inputSchema = { ...config.inputSchema, ...smartToolFields };
+  const run = async (args: SmartToolArgs<Shape>, extra: ToolExtra): Promise<CallToolResult> => {
+    try {
+      return toCallToolResult(await callWithRequest(extra, () => handler(args, extra)));
+    } catch (e) {
+      return toolError(e);
+    }
+  };
+  if (opts?.tasks) {
+    return registerTaskTool(server, name, { ...config, inputSchema }, run, handler as (args: unknown, extra: ToolExtra) => unknown, opts.tasks, () => managerFor(opts), callWithRequest);
+  }
+  return server.registerTool(name, { title: config.title, description: config.description, inputSchema, annotations: config.annotations }, run as never);
+}

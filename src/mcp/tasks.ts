@@ -1,0 +1,201 @@
+/**
+ * Native MCP tasks (protocol revision 2025-11-25) served from the JobManager.
+ *
+ * The SDK marks its task API experimental (`experimental/tasks`) and its 2.x line drops it, so
+ * everything that touches it lives in this file: the `TaskStore` adapter, the task-capable tool
+ * registration, and the one place that reads an SDK internal (see `installTaskFlag`).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import type { CallToolResult, Request, RequestId, Result, Task, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { JobNotFoundError, SmartAsyncConfigError } from '../errors';
+import { smartAsyncContainer } from '../configure';
+import { JobManager } from '../job-manager';
+import { isJobTicket } from '../ticket';
+import type { JobRecord } from '../types';
+import { toCallToolResult, toolError } from './call-tool-result';
+import type { ToolExtra } from './requester';
+
+/** Options of `registerSmartTool()` for native tasks. */
+export interface SmartTaskOptions {
+  /** The task store given to the `McpServer` (`createJobTaskStore()`); makes the tool task-capable. */
+  tasks?: JobTaskStore;
+}
+
+const STATUS: Record<JobRecord['status'], Task['status']> = {
+  pending: 'working',
+  running: 'working',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  stale: 'failed',
+};
+
+/**
+ * A `TaskStore` whose tasks are the JobManager's jobs (task id = job id): `tasks/get`,
+ * `tasks/result`, `tasks/list` and `tasks/cancel` answer from the jobs, and `tasks/cancel`
+ * really aborts the work. Tasks are scoped to the session that created them.
+ *
+ * @example
+ * const tasks = createJobTaskStore();
+ * const server = new McpServer({ name: 'reports', version: '1.0.0' }, { capabilities: { tasks: { requests: { tools: { call: {} } }, list: {}, cancel: {} } }, taskStore: tasks });
+ * registerSmartTool(server, 'build_report', config, (args) => reports.build(args), { tasks });
+ */
+export class JobTaskStore implements TaskStore {
+  /** Results of calls that asked for no task but went through the SDK's automatic task polling. */
+  private readonly inline = new Map<string, { task: Task; result: CallToolResult }>();
+  /** Tasks created through `createTask` by other task tools: settled by `storeTaskResult`. */
+  private readonly generic = new Map<string, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
+  private readonly genericIds = new Set<string>();
+
+  /**
+   * @param manager the JobManager (or a function that returns it, resolved at each use)
+   * @param options `pollIntervalMs` suggested to clients @default 1000; `ttlMs` reported as the tasks' ttl @default null
+   */
+  constructor(
+    private readonly manager: () => JobManager,
+    private readonly options: { pollIntervalMs?: number; ttlMs?: number | null } = {},
+  ) {}
+
+  /** The MCP task of a job. */
+  toTask(job: JobRecord): Task {
+    const task: Task = {
+      taskId: job.id,
+      status: STATUS[job.status],
+      ttl: this.options.ttlMs ?? null,
+      createdAt: job.created_at,
+      lastUpdatedAt: job.updated_at,
+      pollInterval: this.options.pollIntervalMs ?? 1000,
+    };
+    const message = job.error?.message ?? job.progress?.message;
+    if (message) task.statusMessage = message;
+    return task;
+  }
+
+  /** @internal Keeps the result of a call that needed no task, as an already completed task. */
+  stashInline(result: CallToolResult): Task {
+    const now = new Date().toISOString();
+    const task: Task = { taskId: `inline-${randomUUID()}`, status: result.isError ? 'failed' : 'completed', ttl: 0, createdAt: now, lastUpdatedAt: now };
+    this.inline.set(task.taskId, { task, result });
+    return task;
+  }
+
+  async createTask(_params: CreateTaskOptions, _requestId: RequestId, request: Request, sessionId?: string): Promise<Task> {
+    let settle!: { resolve: (r: Result) => void; reject: (e: Error) => void };
+    const outcome = new Promise<Result>((resolve, reject) => (settle = { resolve, reject }));
+    const name = (request.params as { name?: unknown } | undefined)?.name;
+    const ticket = await this.manager().launch(() => outcome, { label: typeof name === 'string' ? name : request.method, asyncMode: true, owner: sessionId });
+    if (!isJobTicket(ticket)) throw new Error('expected a ticket');
+    this.generic.set(ticket.job_id, settle);
+    this.genericIds.add(ticket.job_id);
+    return this.toTask((await this.manager().get(ticket.job_id))!);
+  }
+
+  async getTask(taskId: string, sessionId?: string): Promise<Task | null> {
+    const inline = this.inline.get(taskId);
+    if (inline) return inline.task;
+    const job = await this.manager().get(taskId, { owner: sessionId });
+    return job ? this.toTask(job) : null;
+  }
+
+  async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Result): Promise<void> {
+    const settle = this.generic.get(taskId);
+    this.generic.delete(taskId);
+    if (status === 'completed') settle?.resolve(result);
+    else settle?.reject(new Error(JSON.stringify(result)));
+  }
+
+  async getTaskResult(taskId: string, sessionId?: string): Promise<Result> {
+    const inline = this.inline.get(taskId);
+    if (inline) {
+      this.inline.delete(taskId);
+      return inline.result;
+    }
+    const job = await this.manager().get(taskId, { owner: sessionId });
+    if (!job) throw new JobNotFoundError(taskId);
+    if (job.status === 'completed') return this.genericIds.has(taskId) ? (job.result as Result) : toCallToolResult(job.result);
+    if (job.status === 'pending' || job.status === 'running') throw new Error(`Task ${taskId} has not finished`);
+    return toolError(job.error ?? { message: `Job ${job.status}` });
+  }
+
+  async updateTaskStatus(taskId: string, status: Task['status'], statusMessage?: string, sessionId?: string): Promise<void> {
+    if (status === 'cancelled') await this.manager().cancel(taskId, statusMessage, { owner: sessionId });
+  }
+
+  async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+    const offset = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(offset) || offset < 0) throw new SmartAsyncConfigError(`Expected a task list cursor from a previous page, got ${JSON.stringify(cursor)}`);
+    const page = 50;
+    const jobs = await this.manager().list({ owner: sessionId, limit: offset + page + 1 });
+    const tasks = jobs.slice(offset, offset + page).map((j) => this.toTask(j));
+    return jobs.length > offset + page ? { tasks, nextCursor: String(offset + page) } : { tasks };
+  }
+}
+
+/**
+ * A `TaskStore` for `new McpServer(info, { taskStore })` backed by a JobManager.
+ * @param manager the manager @default the JobManager of the configured container, resolved at each use
+ */
+export function createJobTaskStore(manager?: JobManager | (() => JobManager), options?: { pollIntervalMs?: number; ttlMs?: number | null }): JobTaskStore {
+  const get = manager instanceof JobManager ? () => manager : (manager ?? (() => smartAsyncContainer().resolve(JobManager)));
+  return new JobTaskStore(get, options);
+}
+
+/** Whether the tools/call being served asked for a task. */
+const taskCall = new AsyncLocalStorage<boolean>();
+const flagged = new WeakSet<object>();
+
+/**
+ * The SDK's tool callback cannot see whether its request asked for a task, and a tool that
+ * supports tasks gets no-task calls through the same `createTask`. So the server's tools/call
+ * handler is wrapped to say so. This reads the SDK's private handler map: it is the part to
+ * check when the SDK changes.
+ */
+function installTaskFlag(server: McpServer): void {
+  if (flagged.has(server)) return;
+  type Handler = (request: { params?: { task?: unknown } }, extra: unknown) => Promise<unknown>;
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
+  const original = handlers?.get('tools/call');
+  if (!handlers || !original) {
+    throw new SmartAsyncConfigError('This version of @modelcontextprotocol/sdk is not supported for native tasks: register smart tools without `tasks`');
+  }
+  handlers.set('tools/call', (request, extra) => taskCall.run(request.params?.task !== undefined, () => original(request, extra)));
+  flagged.add(server);
+}
+
+/** @internal Registers a smart tool that also answers task-augmented calls with a native task. */
+export function registerTaskTool(
+  server: McpServer,
+  name: string,
+  config: { title?: string; description?: string; inputSchema: ZodRawShapeCompat; annotations?: ToolAnnotations },
+  run: (args: never, extra: ToolExtra) => Promise<CallToolResult>,
+  handler: (args: unknown, extra: ToolExtra) => unknown,
+  store: JobTaskStore,
+  manager: () => JobManager,
+  callWithRequest: <T>(extra: ToolExtra, fn: () => T, options: { asyncMode: boolean; owner?: string }) => T,
+): RegisteredTool {
+  const tool = server.experimental.tasks.registerToolTask(
+    name,
+    { title: config.title, description: config.description, inputSchema: config.inputSchema, annotations: config.annotations, execution: { taskSupport: 'optional' } },
+    {
+      createTask: async (args: unknown, extra: ToolExtra) => {
+        // No task asked for: the smart behaviour; the SDK's automatic polling collects the result at once.
+        if (!taskCall.getStore()) return { task: store.stashInline(await run(args as never, extra)) };
+        const ticket = await callWithRequest(extra, () => handler(args, extra), { asyncMode: true, owner: extra.sessionId ?? extra.authInfo?.clientId });
+        if (!isJobTicket(ticket)) return { task: store.stashInline(toCallToolResult(ticket)) };
+        return { task: store.toTask((await manager().get(ticket.job_id))!) };
+      },
+      getTask: async (_args: unknown, extra: ToolExtra & { taskId: string }) => {
+        const task = await store.getTask(extra.taskId, extra.sessionId);
+        if (!task) throw new JobNotFoundError(extra.taskId);
+        return task;
+      },
+      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) => (await store.getTaskResult(extra.taskId, extra.sessionId)) as CallToolResult,
+    } as never,
+  );
+  installTaskFlag(server);
+  return tool;
+}
