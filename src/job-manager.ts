@@ -223,15 +223,16 @@ export class JobManager {
         signal.addEventListener('abort', onAbort, { once: true });
         cleanups.push(() => signal.removeEventListener('abort', onAbort));
       }
-      // Jobs running elsewhere, on a store that cannot tell us, are polled. The first poll also
+      // Jobs running elsewhere are polled (rarely when the store notifies). The first poll also
       // closes the gap between the read above and the subscription.
       const poll = async (): Promise<void> => {
         const job = await this.store.get(id).catch(() => undefined);
         if (!set!.has(onJob)) return;
         if (job === undefined && !this.local.has(id)) return finish(() => reject(new JobNotFoundError(id)));
         if (job) onJob(job);
-        if (set!.has(onJob) && !this.local.has(id) && !this.store.watch) {
-          const t = setTimeout(() => void poll(), this.config.pollIntervalMs);
+        // A store that notifies is still polled now and then, in case a notification was lost.
+        if (set!.has(onJob) && !this.local.has(id)) {
+          const t = setTimeout(() => void poll(), this.store.watch ? this.config.pollIntervalMs * 10 : this.config.pollIntervalMs);
           cleanups.push(() => clearTimeout(t));
         }
       };
@@ -415,15 +416,16 @@ export class JobManager {
   }
 
   private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {
+    let running: JobRecord | undefined;
     try {
-      const running = await this.enqueue(local, () => this.store.update(local.id, { status: 'running', started_at: iso() }, ['pending']));
+      running = await this.enqueue(local, () => this.store.update(local.id, { status: 'running', started_at: iso() }, ['pending']));
       if (!running) return this.forget(local); // cancelled (or pruned) before it started
       this.emit('updated', running);
-      this.track(local, this.start(local.ctx, work));
     } catch (e) {
-      this.warn(`Job ${local.id} could not be started`, e);
-      await this.settle(local, 'failed', storeError(e, 'start a job'));
+      // The job is stored (pending); its outcome will be written with retries. Run it.
+      this.warn(`Job ${local.id} could not be marked running; starting it anyway`, e);
     }
+    this.track(local, this.start(local.ctx, work));
   }
 
   private track<T>(local: LocalJob, running: Promise<T>): void {

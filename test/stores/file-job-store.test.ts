@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileJobStore, isJobTicket, jobContext, JobManager, SmartAsyncConfigError, StoreUnavailableError, type JobRecord } from '../../src';
 import { compileFixtures } from '../support/build';
+import { exited, killChildren, startChild, type Child } from '../support/child';
 
 let fixture: (name: string) => string;
 beforeAll(() => {
@@ -11,10 +11,9 @@ beforeAll(() => {
 }, 120_000);
 
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 const managers: JobManager[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  killChildren();
   await Promise.all(managers.splice(0).map((m) => m.close()));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -36,36 +35,9 @@ function quietStore(path: string, warnings: string[] = []): FileJobStore {
   return new FileJobStore({ path, onWarning: (w) => warnings.push(w) });
 }
 
-/** Starts a worker process and collects its output lines. */
-function worker(path: string, ...args: string[]): { child: ChildProcess; lines: string[]; next: (re: RegExp, timeoutMs?: number) => Promise<string> } {
-  const child = spawn(process.execPath, [fixture('file-worker.ts'), path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const lines: string[] = [];
-  let buf = '';
-  const waiting: Array<() => void> = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-    waiting.splice(0).forEach((w) => w());
-  });
-  const next = (re: RegExp, timeoutMs = 20_000): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no line matching ${re} in ${JSON.stringify(lines)}`)), timeoutMs);
-      const check = (): void => {
-        const hit = lines.find((l) => re.test(l));
-        if (hit) {
-          clearTimeout(t);
-          resolve(hit);
-        } else waiting.push(check);
-      };
-      check();
-    });
-  return { child, lines, next };
+function worker(path: string, ...args: string[]): Child {
+  return startChild(fixture('file-worker.ts'), [path, ...args]);
 }
-
-const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
 
 describe('durability and restarts', () => {
   test('jobs survive a restart with identical records', async () => {

@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import Redis, { type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { isoTime } from '../clock';
+import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
+import { parseOrThrow } from '../options';
+import { emptyCounts, type JobQuery, type JobStore, type PruneQuery } from '../stores/job-store';
+import { parseJobRecord } from '../stores/record-schema';
+import { ACTIVE_STATUSES, JOB_STATUSES, SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
+import { CREATE, GET_MANY, HEARTBEAT, PRUNE, SWEEP, UPDATE } from './scripts';
+
+/** Options of `new RedisJobStore()`. */
+export interface RedisJobStoreOptions {
+  /** An ioredis instance (used as is; a duplicate is made for pub/sub), options, or a URL. @default 'redis://127.0.0.1:6379' */
+  connection?: Redis | RedisOptions | string;
+  /** Key prefix that keeps apps apart. @default 'smart-async' */
+  prefix?: string;
+  /** How long a job's process may go silent before its job is marked stale. @default 30000 */
+  leaseMs?: number;
+  /** How long a call waits for a (re)connection before failing with STORE_UNAVAILABLE. @default 2000 */
+  connectTimeoutMs?: number;
+  /** Receives malformed records that were skipped, and background failures. @default process.emitWarning */
+  onWarning?: (message: string, error?: unknown) => void;
+}
+
+const optionsSchema = z
+  .object({
+    connection: z.union([z.string().min(1), z.record(z.string(), z.unknown()), z.custom<Redis>((v) => v instanceof Redis)]).optional(),
+    prefix: z.string().min(1).regex(/^[^\s{}]+$/, 'a prefix without spaces or braces').optional(),
+    leaseMs: z.number().int().min(100).optional(),
+    connectTimeoutMs: z.number().positive().optional(),
+    onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function').optional(),
+  })
+  .strict();
+
+type Script = (keys: string[], args: Array<string | number>) => Promise<unknown>;
+
+
+/** Encodes record fields for the hash: JSON literals, status raw. */
+function fields(values: Partial<JobRecord>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    out.push(k, k === 'status' ? (v as string) : JSON.stringify(v));
+  }
+  return out;
+}
+
+const ms = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : Date.now());
+
+/**
+ * Jobs in Redis, shared by every process (on any machine) that uses the same Redis and prefix:
+ * status, list, wait and cancel work from any of them.
+ *
+ * - Every transition is one Lua script: atomic, so no update is lost between processes.
+ * - Changes are published; a cancel reaches the work in its owning process at once, and each
+ *   lease heartbeat also checks for cancels a process might have missed.
+ * - A job's process renews its lease every `leaseMs / 3`; any process marks jobs whose lease
+ *   expired `stale` (within about `leaseMs` plus a sweep interval).
+ * - Sorted sets index jobs (no KEYS scans); retention deletes through them.
+ * - Records read back are validated; a malformed one is reported and skipped.
+ * - Redis down: new calls fail with STORE_UNAVAILABLE after `connectTimeoutMs`; the JobManager
+ *   retries the outcome of running work until Redis is back.
+ *
+ * @example
+ * container.register(JOB_STORE, { useValue: new RedisJobStore({ connection: process.env.REDIS_URL, prefix: 'reports' }) });
+ */
+export class RedisJobStore implements JobStore {
+  readonly kind = 'redis';
+  /** The key prefix. */
+  readonly prefix: string;
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private subscriber: Redis | undefined;
+  private readonly runner = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly leaseMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly onWarning: (message: string, error?: unknown) => void;
+  private readonly keys: { jobs: string; counts: string; active: string; settled: string; channel: string };
+  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'sweep' | 'heartbeat' | 'prune', Script>;
+  /** Active jobs created by this process: their leases are renewed here. */
+  private readonly mine = new Set<string>();
+  private readonly watchers = new Set<(job: JobRecord) => void>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  /** @throws SmartAsyncConfigError when an option is invalid. */
+  constructor(options: RedisJobStoreOptions = {}) {
+    const o = parseOrThrow(optionsSchema, options, 'RedisJobStore');
+    this.prefix = o.prefix ?? 'smart-async';
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? 2_000;
+    this.onWarning = o.onWarning ?? ((m) => process.emitWarning(m, { code: 'SMART_ASYNC' }));
+    const conn = o.connection;
+    if (conn instanceof Redis) {
+      this.client = conn;
+      this.ownsClient = false;
+    } else {
+      const defaults: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(1000, 50 * n) };
+      this.client = typeof conn === 'string' || conn === undefined ? new Redis(conn ?? 'redis://127.0.0.1:6379', defaults) : new Redis({ ...defaults, ...(conn as RedisOptions) });
+      this.ownsClient = true;
+    }
+    this.client.on('error', () => undefined); // reported as STORE_UNAVAILABLE by the calls that need Redis
+    const p = this.prefix;
+    this.keys = { jobs: `${p}:jobs`, counts: `${p}:counts`, active: `${p}:active`, settled: `${p}:settled`, channel: `${p}:events` };
+    const define = (name: string, lua: string, numberOfKeys: number): Script => {
+      this.client.defineCommand(`smartAsync_${name}`, { lua, numberOfKeys });
+      const fn = (this.client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[`smartAsync_${name}`]!.bind(this.client);
+      return (keys, args) => fn(...keys, ...args);
+    };
+    this.scripts = {
+      create: define('create', CREATE, 5),
+      update: define('update', UPDATE, 4),
+      getMany: define('getMany', GET_MANY, 0),
+      sweep: define('sweep', SWEEP, 3),
+      heartbeat: define('heartbeat', HEARTBEAT, 1),
+      prune: define('prune', PRUNE, 3),
+    };
+    const every = (fn: () => Promise<unknown>, interval: number): void => {
+      const t = setInterval(() => void fn().catch((e: unknown) => this.onWarning(`RedisJobStore ${this.prefix}: ${(e as Error).message}`, e)), interval);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(() => this.heartbeat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    every(() => this.sweepStale(), Math.max(50, Math.floor(this.leaseMs / 2)));
+  }
+
+  // ---- JobStore ---------------------------------------------------------------------------
+
+  async create(job: JobRecord): Promise<void> {
+    const now = Date.now();
+    const json = await this.run('create a job', () =>
+      this.scripts.create([this.jobKey(job.id), this.keys.jobs, this.keys.counts, this.keys.active, this.keys.settled], [
+        job.id,
+        this.runner,
+        this.keys.channel,
+        ms(job.created_at),
+        now + this.leaseMs,
+        ms(job.completed_at),
+        ...fields(job),
+      ]),
+    );
+    if (json === null) throw new StoreCorruptError(`Job \`${job.id}\` already exists in Redis (${this.prefix})`);
+    if (ACTIVE_STATUSES.includes(job.status)) this.mine.add(job.id);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const [json] = (await this.run('read a job', () => this.scripts.getMany([], [this.prefix, id]))) as Array<string | null>;
+    return json ? this.parse(json) : undefined;
+  }
+
+  async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
+    const now = Date.now();
+    const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? patch.started_at ?? isoTime(now) };
+    const json = (await this.run('update a job', () =>
+      this.scripts.update([this.jobKey(id), this.keys.counts, this.keys.active, this.keys.settled], [
+        id,
+        this.runner,
+        this.keys.channel,
+        expect ? expect.join(',') : '',
+        now + this.leaseMs,
+        ms(patch.completed_at),
+        ...fields(values),
+      ]),
+    )) as string | null;
+    if (!json) return undefined;
+    const job = this.parse(json);
+    if (job && !ACTIVE_STATUSES.includes(job.status)) this.mine.delete(id);
+    return job;
+  }
+
+  async list(query: JobQuery = {}): Promise<JobRecord[]> {
+    const limit = query.limit ?? Infinity;
+    const out: JobRecord[] = [];
+    const page = Math.min(500, Math.max(50, Number.isFinite(limit) ? limit : 500));
+    for (let start = 0; out.length < limit; start += page) {
+      const ids = (await this.run('list jobs', () => this.client.zrevrange(this.keys.jobs, start, start + page - 1))) as string[];
+      if (ids.length === 0) break;
+      const records = (await this.run('list jobs', () => this.scripts.getMany([], [this.prefix, ...ids]))) as Array<string | null>;
+      for (const json of records) {
+        const job = json ? this.parse(json) : undefined;
+        if (!job) continue;
+        if (query.statuses && !query.statuses.includes(job.status)) continue;
+        if (query.label !== undefined && job.label !== query.label) continue;
+        if (query.owner !== undefined && job.owner !== query.owner) continue;
+        out.push(job);
+        if (out.length >= limit) break;
+      }
+      if (ids.length < page) break;
+    }
+    return out;
+  }
+
+  async prune(query: PruneQuery): Promise<number> {
+    const statuses = SETTLED_STATUSES.every((s) => query.statuses.includes(s)) ? '*' : query.statuses.join(',');
+    let total = 0;
+    for (;;) {
+      const n = Number(
+        await this.run('prune jobs', () =>
+          this.scripts.prune([this.keys.settled, this.keys.jobs, this.keys.counts], [
+            this.prefix,
+            statuses,
+            query.keepNewest ?? -1,
+            query.settledBefore ? Date.parse(query.settledBefore) : '',
+            1000,
+          ]),
+        ),
+      );
+      total += n;
+      if (n < 1000) return total;
+    }
+  }
+
+  async counts(): Promise<Record<JobStatus, number>> {
+    const raw = (await this.run('count jobs', () => this.client.hgetall(this.keys.counts))) as Record<string, string>;
+    const counts = emptyCounts();
+    for (const s of JOB_STATUSES) counts[s] = Math.max(0, Number(raw[s] ?? 0));
+    return counts;
+  }
+
+  watch(listener: (job: JobRecord) => void): () => void {
+    this.watchers.add(listener);
+    if (!this.subscriber) {
+      const sub = this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+      sub.on('error', () => undefined);
+      sub.on('message', (_channel: string, message: string) => this.onMessage(message));
+      void sub.subscribe(this.keys.channel).catch((e: unknown) => this.onWarning(`RedisJobStore ${this.prefix}: cannot subscribe`, e));
+      this.subscriber = sub;
+    }
+    return () => this.watchers.delete(listener);
+  }
+
+  /** Stops heartbeats and sweeps and closes the connections this store opened. Jobs stay in Redis. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.forEach((t) => clearInterval(t));
+    const stop = async (c: Redis): Promise<void> => {
+      if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+      else c.disconnect();
+    };
+    if (this.subscriber) await stop(this.subscriber);
+    if (this.ownsClient) await stop(this.client);
+  }
+
+  /** Marks jobs whose lease expired `stale` now (also runs every `leaseMs / 2`). Returns how many. */
+  async sweepStale(): Promise<number> {
+    if (this.closed || this.client.status !== 'ready') return 0;
+    const now = Date.now();
+    const error = { name: 'StaleJobError', message: `The process running this job stopped renewing its lease (${this.leaseMs} ms)` };
+    const swept = (await this.scripts.sweep([this.keys.active, this.keys.counts, this.keys.settled], [
+      this.prefix,
+      now,
+      this.keys.channel,
+      JSON.stringify(isoTime(now)),
+      JSON.stringify(error),
+      500,
+    ])) as string[];
+    for (const json of swept) {
+      const job = this.parse(json);
+      if (job) this.notify(job); // the sweeper's own watchers learn it here; others through pub/sub
+    }
+    return swept.length;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private jobKey(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+
+  /** Renews this process's leases; a job that settled elsewhere (a missed cancel) is told to the watchers. */
+  private async heartbeat(): Promise<void> {
+    if (this.closed || this.mine.size === 0 || this.client.status !== 'ready') return;
+    const gone = (await this.scripts.heartbeat([this.keys.active], [this.prefix, Date.now() + this.leaseMs, ...this.mine])) as string[];
+    for (const id of gone) {
+      this.mine.delete(id);
+      const job = await this.get(id);
+      if (job) this.notify(job);
+    }
+  }
+
+  private onMessage(message: string): void {
+    const nl = message.indexOf('\n');
+    if (nl < 0 || message.slice(0, nl) === this.runner) return;
+    const job = this.parse(message.slice(nl + 1));
+    if (job) this.notify(job);
+  }
+
+  private notify(job: JobRecord): void {
+    if (!ACTIVE_STATUSES.includes(job.status)) this.mine.delete(job.id);
+    for (const w of this.watchers) {
+      try {
+        w(job);
+      } catch {
+        // a watcher's bug is its own
+      }
+    }
+  }
+
+  /** Parses and validates a record from Redis; a malformed one is reported and skipped. */
+  private parse(json: string): JobRecord | undefined {
+    try {
+      return parseJobRecord(JSON.parse(json), `Redis (${this.prefix})`);
+    } catch (e) {
+      this.onWarning(`RedisJobStore ${this.prefix}: skipped a malformed job record: ${(e as Error).message}`, e);
+      return undefined;
+    }
+  }
+
+  /** Runs a command once connected (waiting up to `connectTimeoutMs`); failures become STORE_UNAVAILABLE. */
+  private async run<T>(what: string, command: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError(`RedisJobStore ${this.prefix} is closed`);
+    if (this.client.status !== 'ready') await this.connected(what);
+    try {
+      return await command();
+    } catch (e) {
+      if (e instanceof SmartAsyncError) throw e;
+      throw new StoreUnavailableError(`Redis could not ${what}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private connected(what: string): Promise<void> {
+    if (this.client.status === 'wait') void this.client.connect().catch(() => undefined);
+    return new Promise((resolve, reject) => {
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new StoreUnavailableError(`Redis is not reachable (status ${this.client.status}); could not ${what} within ${this.connectTimeoutMs} ms`));
+      }, this.connectTimeoutMs);
+      this.client.once('ready', onReady);
+    });
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * @internal Lua scripts of the Redis store. Every transition runs as one script, so it is atomic:
+ * two processes acting on one job cannot lose an update.
+ *
+ * A job is a hash whose fields hold JSON literals (except `status`, kept raw for comparisons), so
+ * a script can build the record's JSON by concatenation without decoding user data. Indexes:
+ * `jobs` (all ids by creation time), `active` (pending/running ids by lease expiry), `settled`
+ * (settled ids by settle time), `counts` (jobs per status). Changes are published as
+ * `<runner>\n<record JSON>` on the events channel.
+ */
+
+const RECORD_JSON = `
+local function record_json(key)
+  local h = redis.call('HGETALL', key)
+  if #h == 0 then return false end
+  local parts = {}
+  for i = 1, #h, 2 do
+    local v = h[i + 1]
+    if h[i] == 'status' then v = '"' .. v .. '"' end
+    parts[#parts + 1] = '"' .. h[i] .. '":' .. v
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+local function is_active(s) return s == 'pending' or s == 'running' end
+-- moves a job between the indexes when its status changes
+local function reindex(counts, active, settled, id, old, new, lease_at, settled_at)
+  if old == new then return end
+  if old then redis.call('HINCRBY', counts, old, -1) end
+  redis.call('HINCRBY', counts, new, 1)
+  if is_active(new) then
+    redis.call('ZREM', settled, id)
+    redis.call('ZADD', active, lease_at, id)
+  else
+    redis.call('ZREM', active, id)
+    redis.call('ZADD', settled, settled_at, id)
+  end
+end
+`;
+
+/** KEYS: job, jobs, counts, active, settled. ARGV: id, runner, channel, created ms, lease-at ms, settled-at ms, field/value pairs… */
+export const CREATE = `${RECORD_JSON}
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+reindex(KEYS[3], KEYS[4], KEYS[5], ARGV[1], false, redis.call('HGET', KEYS[1], 'status'), ARGV[5], ARGV[6])
+local json = record_json(KEYS[1])
+redis.call('PUBLISH', ARGV[3], ARGV[2] .. '\\n' .. json)
+return json
+`;
+
+/** KEYS: job, counts, active, settled. ARGV: id, runner, channel, expected statuses (comma list, '' = any), lease-at ms, settled-at ms, field/value pairs… */
+export const UPDATE = `${RECORD_JSON}
+local old = redis.call('HGET', KEYS[1], 'status')
+if not old then return false end
+if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then return false end
+if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+reindex(KEYS[2], KEYS[3], KEYS[4], ARGV[1], old, redis.call('HGET', KEYS[1], 'status'), ARGV[5], ARGV[6])
+local json = record_json(KEYS[1])
+redis.call('PUBLISH', ARGV[3], ARGV[2] .. '\\n' .. json)
+return json
+`;
+
+/** Records as JSON, false for missing ones. KEYS: none. ARGV: prefix, ids… */
+export const GET_MANY = `${RECORD_JSON}
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = record_json(ARGV[1] .. ':job:' .. ARGV[i]) end
+return out
+`;
+
+/**
+ * Jobs whose lease expired become stale. KEYS: active, counts, settled. ARGV: prefix, now ms,
+ * channel, now (JSON string), error (JSON), limit. Returns the stale records.
+ */
+export const SWEEP = `${RECORD_JSON}
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[6]))) do
+  local key = ARGV[1] .. ':job:' .. id
+  local old = redis.call('HGET', key, 'status')
+  if old and is_active(old) then
+    redis.call('HSET', key, 'status', 'stale', 'completed_at', ARGV[4], 'updated_at', ARGV[4], 'error', ARGV[5])
+    reindex(KEYS[2], KEYS[1], KEYS[3], id, old, 'stale', 0, ARGV[2])
+    local json = record_json(key)
+    redis.call('PUBLISH', ARGV[3], 'sweeper\\n' .. json)
+    out[#out + 1] = json
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+`;
+
+/**
+ * Renews the leases of this process's jobs. KEYS: active. ARGV: prefix, lease-at ms, ids….
+ * Returns the ids that are no longer active (settled elsewhere, e.g. cancelled).
+ */
+export const HEARTBEAT = `
+local gone = {}
+for i = 3, #ARGV do
+  local s = redis.call('HGET', ARGV[1] .. ':job:' .. ARGV[i], 'status')
+  if s == 'pending' or s == 'running' then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[i])
+  else
+    gone[#gone + 1] = ARGV[i]
+  end
+end
+return gone
+`;
+
+/**
+ * Deletes settled jobs. KEYS: settled, jobs, counts. ARGV: prefix, statuses (comma list, or
+ * '*' for every settled status: the fast path retention uses), keep newest (-1 = no limit),
+ * settled before ms ('' = no limit), most to delete. Returns how many.
+ */
+export const PRUNE = `
+local keep = tonumber(ARGV[3])
+local limit = tonumber(ARGV[5])
+local victims = {}
+local function delete(id, status)
+  redis.call('DEL', ARGV[1] .. ':job:' .. id)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  if status then redis.call('HINCRBY', KEYS[3], status, -1) end
+end
+local deleted = 0
+if ARGV[2] == '*' then
+  local n = redis.call('ZCARD', KEYS[1])
+  if keep >= 0 and n > keep then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, math.min(n - keep, limit) - 1)) do
+      delete(id, redis.call('HGET', ARGV[1] .. ':job:' .. id, 'status'))
+      deleted = deleted + 1
+    end
+  end
+  if ARGV[4] ~= '' and deleted < limit then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4], 'LIMIT', 0, limit - deleted)) do
+      delete(id, redis.call('HGET', ARGV[1] .. ':job:' .. id, 'status'))
+      deleted = deleted + 1
+    end
+  end
+  return deleted
+end
+local wanted = ',' .. ARGV[2] .. ','
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local matching = {}
+for i = 1, #ids, 2 do
+  local s = redis.call('HGET', ARGV[1] .. ':job:' .. ids[i], 'status')
+  if s and string.find(wanted, ',' .. s .. ',', 1, true) then matching[#matching + 1] = { ids[i], tonumber(ids[i + 1]), s } end
+end
+local excess = keep >= 0 and (#matching - keep) or 0
+for i, m in ipairs(matching) do
+  if deleted >= limit then break end
+  if i <= excess or (ARGV[4] ~= '' and m[2] < tonumber(ARGV[4])) then
+    delete(m[1], m[3])
+    deleted = deleted + 1
+  end
+end
+return deleted
+`;
