@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { benchFileStore } from './file-store';
 import { benchInline } from './inline';
 import { benchMemoryStore } from './memory-store';
+import { benchRedis } from './redis-store';
 import { benchSwitch } from './switch';
 
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   if (want('switch')) await benchSwitch();
   if (want('memory')) await benchMemoryStore();
   if (want('file')) await benchFileStore();
+  if (want('redis')) await benchRedis();
 }
 
 main().catch((e: unknown) => {

@@ -83,6 +83,7 @@ export class RedisJobStore implements JobStore {
   private readonly watchers = new Set<(job: JobRecord) => void>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private connecting: Promise<void> | undefined;
 
   /** @throws SmartAsyncConfigError when an option is invalid. */
   constructor(options: RedisJobStoreOptions = {}) {
@@ -320,9 +321,10 @@ export class RedisJobStore implements JobStore {
     }
   }
 
+  /** One wait for the connection, shared by every call that needs it meanwhile. */
   private connected(what: string): Promise<void> {
     if (this.client.status === 'wait') void this.client.connect().catch(() => undefined);
-    return new Promise((resolve, reject) => {
+    this.connecting ??= new Promise<void>((resolve, reject) => {
       const onReady = (): void => {
         clearTimeout(timer);
         resolve();
@@ -332,6 +334,7 @@ export class RedisJobStore implements JobStore {
         reject(new StoreUnavailableError(`Redis is not reachable (status ${this.client.status}); could not ${what} within ${this.connectTimeoutMs} ms`));
       }, this.connectTimeoutMs);
       this.client.once('ready', onReady);
-    });
+    }).finally(() => (this.connecting = undefined));
+    return this.connecting;
   }
 }

@@ -30,3 +30,20 @@ test('the DI sample swaps the store and keeps a child container’s jobs apart',
   expect(out).toContain("tenant manager (memory) sees its job: true");
   expect(out).toContain("global manager sees the tenant's job: false");
 });
+
+test('the file store sample shows jobs surviving a SIGKILL: completed and stale', async () => {
+  const out = await sample('samples/file-store-restart.ts');
+  expect(out).toContain('killed with SIGKILL');
+  expect(out).toMatch(/quick-report\s+completed\s+\{"rows":42\}/);
+  expect(out).toMatch(/long-index\s+stale/);
+  expect(out).toMatch(/long-benchmark\s+stale/);
+});
+
+test('the Redis sample shares jobs between two workers and a client that cancels one', async () => {
+  const out = await sample('samples/redis-workers.ts');
+  expect(out).toContain('client: sees 4 jobs from 2 workers');
+  expect(out).toMatch(/worker-a: job \w+ stopped: cancelled by the client/);
+  expect(out).toMatch(/worker-a-job-2\s+cancelled/);
+  expect(out).toMatch(/worker-b-job-2\s+completed/);
+});
+
