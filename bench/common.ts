@@ -1,4 +1,5 @@
 import { Bench } from 'tinybench';
+import { isJobTicket, type JobManager } from '../src';
 
 /** Runs tinybench tasks and returns mean ns per op by name. */
 export async function measure(tasks: Record<string, () => unknown>, time = 800): Promise<Record<string, number>> {
@@ -29,3 +30,25 @@ export function row(cells: Array<string | number>): void {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Explicit-async jobs launched and completed per second: `callers` concurrent callers each
+ * launch a trivial job and wait for it, over `seconds`. Closes the manager.
+ */
+export async function jobsPerSecond(manager: JobManager, callers: number, seconds: number): Promise<number> {
+  let done = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < end) {
+        const t = await manager.launch(async () => ({ ok: true }), { label: 'bench', asyncMode: true });
+        if (isJobTicket(t)) await manager.wait(t.job_id);
+        done++;
+      }
+    }),
+  );
+  const rate = done / ((performance.now() - t0) / 1000);
+  await manager.close();
+  return rate;
+}

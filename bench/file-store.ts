@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { FileJobStore, isJobTicket, JobManager, type JobRecord, type JobStore } from '../src';
-import { fmt, heading, row } from './common';
+import { FileJobStore, JobManager, type JobRecord, type JobStore } from '../src';
+import { fmt, heading, jobsPerSecond, row } from './common';
 import { SeedJsonStore } from './seed-json-store';
 
 const run = promisify(execFile);
@@ -17,29 +17,14 @@ function record(i: number): JobRecord {
 
 /** Fills a store with `n` settled jobs, directly. */
 async function preload(store: JobStore, n: number): Promise<void> {
+  if (store instanceof SeedJsonStore) return store.preload(Array.from({ length: n }, (_, i) => record(i)));
   const batch = 1000;
   for (let i = 0; i < n; i += batch) await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => store.create(record(i + k))));
 }
 
-/** Durable explicit-async jobs launched and completed per second by `callers` concurrent callers, over `seconds`. */
-async function throughput(store: JobStore, callers: number, seconds: number): Promise<number> {
-  const manager = new JobManager(store, { retention: { maxJobs: 1_000_000 } });
-  let done = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < end) {
-        const t = await manager.launch(async () => ({ ok: true }), { label: 'bench', asyncMode: true });
-        if (isJobTicket(t)) await manager.wait(t.job_id);
-        done++;
-      }
-    }),
-  );
-  const rate = done / ((performance.now() - t0) / 1000);
-  await manager.close();
-  return rate;
-}
+/** Durable explicit-async jobs launched and completed per second. */
+const throughput = (store: JobStore, callers: number, seconds: number): Promise<number> =>
+  jobsPerSecond(new JobManager(store, { retention: { maxJobs: 1_000_000 } }), callers, seconds);
 
 export async function benchFileStore(seconds = 2): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'smart-async-bench-'));

@@ -3,7 +3,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { isJobTicket, jobContext, JobManager } from '../src';
 import { RedisJobStore } from '../src/redis';
-import { fmt, heading, percentile, row, sleep } from './common';
+import { fmt, heading, jobsPerSecond, percentile, row, sleep } from './common';
 
 const connection = { host: '127.0.0.1', port: 6379 };
 
@@ -19,21 +19,7 @@ async function deletePrefix(redis: Redis, pattern: string): Promise<void> {
 
 async function ours(seconds: number, callers: number): Promise<number> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const manager = new JobManager(new RedisJobStore({ prefix }), { retention: { maxJobs: 1000 } });
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < end) {
-        const t = await manager.launch(async () => ({ ok: true }), { label: 'bench', asyncMode: true });
-        if (isJobTicket(t)) await manager.wait(t.job_id);
-        done++;
-      }
-    }),
-  );
-  const rate = done / ((performance.now() - t0) / 1000);
-  await manager.close();
+  const rate = await jobsPerSecond(new JobManager(new RedisJobStore({ prefix }), { retention: { maxJobs: 1000 } }), callers, seconds);
   const admin = new Redis(connection);
   await deletePrefix(admin, `${prefix}:*`);
   await admin.quit();

@@ -8,7 +8,7 @@
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { isJobTicket, jobContext, JobManager } from '../src';
+import { jobContext, JobManager } from '../src';
 import { RedisJobStore } from '../src/redis';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
