@@ -5,6 +5,12 @@ test('isoTime formats exactly like Date#toISOString', () => {
   const samples = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1_700_000_000_005, 1_700_000_000_050, 1_700_000_000_500, Date.now()];
   for (let i = 0; i < 1000; i++) samples.push(Math.floor(Math.random() * 4_000_000_000_000));
   for (const ms of samples) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  // alternating between seconds (now, a day ago, an hour ago) exercises the cache slots
+  const now = Date.now();
+  for (let i = 0; i < 300; i++) {
+    const ms = now - [0, 86_400_000, 3_600_000][i % 3]! - i;
+    expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  }
 });
 
 test('toJsonResult keeps JSON semantics for plain values', () => {
