@@ -50,9 +50,16 @@ export class RunContext implements JobContext {
   ) {
     if (external) {
       if (external.aborted) this.abort(external.reason);
-      else external.addEventListener('abort', () => this.abort(external.reason), { once: true });
+      else {
+        const onAbort = (): void => this.abort(external.reason);
+        external.addEventListener('abort', onAbort, { once: true });
+        this.detach = () => external.removeEventListener('abort', onAbort);
+      }
     }
   }
+
+  /** Stops listening to the caller's signal (once the call has settled): a long-lived signal keeps no listener per call. */
+  detach: () => void = () => undefined;
 
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;

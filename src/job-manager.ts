@@ -151,11 +151,13 @@ export class JobManager {
         (value) => {
           if (switched) return;
           clearTimeout(timer);
+          ctx.detach();
           resolve(value);
         },
         (error: unknown) => {
           if (switched) return;
           clearTimeout(timer);
+          ctx.detach();
           reject(error);
         },
       );
@@ -470,6 +472,7 @@ export class JobManager {
 
   private forget(local: LocalJob): void {
     clearTimeout(local.progressTimer);
+    local.ctx.detach();
     this.local.delete(local.id);
     const waiting = local.onDone;
     local.onDone = undefined;

@@ -501,3 +501,22 @@ describe('dependency injection', () => {
     await manager.close();
   });
 });
+
+describe('caller signals', () => {
+  test('a long-lived signal keeps no listener per settled call', async () => {
+    const { manager } = useHarness();
+    const ac = new AbortController();
+    let listeners = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((...a: Parameters<typeof add>) => (listeners++, add(...a))) as typeof add;
+    ac.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (listeners--, remove(...a))) as typeof remove;
+    for (let i = 0; i < 20; i++) await manager.launch(async () => i, { label: 'inline', signal: ac.signal });
+    const id = await (async () => {
+      const t = await manager.launch(async () => 'bg', { label: 'bg', asyncMode: true, signal: ac.signal });
+      return isJobTicket(t) ? t.job_id : '';
+    })();
+    await manager.wait(id);
+    expect(listeners).toBe(0);
+  });
+});
