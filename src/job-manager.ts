@@ -97,6 +97,7 @@ export class JobManager {
   private retentionTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<void> | undefined;
   private pruneAgain = false;
+  private retentionQueued = false;
   private closed = false;
 
   /**
@@ -532,7 +533,17 @@ export class JobManager {
     }
   }
 
+  /** Retention runs once per event-loop turn however many jobs settled in it (a burst costs one prune). */
   private scheduleRetention(): void {
+    if (this.retentionQueued) return;
+    this.retentionQueued = true;
+    setImmediate(() => {
+      this.retentionQueued = false;
+      this.runRetention();
+    });
+  }
+
+  private runRetention(): void {
     if (this.pruning) {
       this.pruneAgain = true;
       return;
@@ -550,7 +561,7 @@ export class JobManager {
 
   private startRetentionTimer(): void {
     if (this.retentionTimer || this.closed) return;
-    this.retentionTimer = setInterval(() => this.scheduleRetention(), Math.min(this.config.retention.ttlMs, 60_000));
+    this.retentionTimer = setInterval(() => this.runRetention(), Math.min(this.config.retention.ttlMs, 60_000));
     this.retentionTimer.unref();
   }
 
