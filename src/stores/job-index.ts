@@ -16,7 +16,7 @@ export function matchesQuery(job: JobRecord, q: JobQuery): boolean {
   );
 }
 
-const isSettled = (s: JobStatus): boolean => SETTLED_STATUSES.includes(s);
+const isSettled = (s: JobStatus): boolean => s !== 'pending' && s !== 'running';
 const settledAt = (job: JobRecord): string => job.completed_at ?? job.updated_at;
 
 /**
@@ -44,10 +44,12 @@ export class JobIndex {
   /** Inserts or replaces a record, keeping counts and settle order right. */
   put(job: JobRecord): void {
     const old = this.jobs.get(job.id);
-    if (old) this.tally[old.status]--;
+    if (old) {
+      this.tally[old.status]--;
+      if (isSettled(old.status)) this.settled.delete(job.id);
+    }
     this.tally[job.status]++;
     this.jobs.set(job.id, job);
-    this.settled.delete(job.id);
     if (isSettled(job.status)) this.settled.add(job.id);
   }
 
