@@ -23,3 +23,12 @@ export function toolError(error: unknown): CallToolResult {
   const code = typeof e?.code === 'string' ? e.code : undefined;
   return { isError: true, content: [{ type: 'text', text: code ? `${code}: ${message}` : message }] };
 }
+
+/** @internal Runs a tool's work: its value as a `CallToolResult`, its error as a tool error. */
+export async function toolResult(work: () => Promise<unknown>): Promise<CallToolResult> {
+  try {
+    return toCallToolResult(await work());
+  } catch (e) {
+    return toolError(e);
+  }
+}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { smartAsyncContainer } from '../configure';
 import { JobManager } from '../job-manager';
 import { JOB_STATUSES, type JobStatus } from '../types';
-import { toCallToolResult, toolError } from './call-tool-result';
+import { toolResult } from './call-tool-result';
 import { requesterOf } from './requester';
 
 /** Options of `registerJobTools()` and `registerSmartTool()`. */
@@ -36,13 +36,7 @@ export function registerJobTools(server: McpServer, opts?: McpJobOptions): void 
       inputSchema: { job_id: z.string().min(1).describe('The job_id from a ticket') },
       annotations: { readOnlyHint: true },
     },
-    async ({ job_id }, extra) => {
-      try {
-        return toCallToolResult(await managerFor(opts).status(job_id, { owner: requesterOf(extra) }));
-      } catch (e) {
-        return toolError(e);
-      }
-    },
+    ({ job_id }, extra) => toolResult(() => managerFor(opts).status(job_id, { owner: requesterOf(extra) })),
   );
   server.registerTool(
     'job_list',
@@ -56,14 +50,8 @@ export function registerJobTools(server: McpServer, opts?: McpJobOptions): void 
       },
       annotations: { readOnlyHint: true },
     },
-    async ({ status, label, limit }, extra) => {
-      try {
-        const jobs = await managerFor(opts).list({ status, label, limit: limit ?? 20, owner: requesterOf(extra) });
-        return toCallToolResult({ jobs });
-      } catch (e) {
-        return toolError(e);
-      }
-    },
+    ({ status, label, limit }, extra) =>
+      toolResult(async () => ({ jobs: await managerFor(opts).list({ status, label, limit: limit ?? 20, owner: requesterOf(extra) }) })),
   );
   server.registerTool(
     'job_cancel',
@@ -73,12 +61,6 @@ export function registerJobTools(server: McpServer, opts?: McpJobOptions): void 
       inputSchema: { job_id: z.string().min(1).describe('The job_id from a ticket'), reason: z.string().optional().describe('Why') },
       annotations: { destructiveHint: true, idempotentHint: true },
     },
-    async ({ job_id, reason }, extra) => {
-      try {
-        return toCallToolResult({ job: await managerFor(opts).cancel(job_id, reason, { owner: requesterOf(extra) }) });
-      } catch (e) {
-        return toolError(e);
-      }
-    },
+    ({ job_id, reason }, extra) => toolResult(async () => ({ job: await managerFor(opts).cancel(job_id, reason, { owner: requesterOf(extra) }) })),
   );
 }

@@ -4,7 +4,7 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import { z } from 'zod';
 import { withCallOptions, type CallOptions } from '../job-context';
 import type { JobProgress } from '../types';
-import { toCallToolResult, toolError } from './call-tool-result';
+import { toolResult } from './call-tool-result';
 import { managerFor, type McpJobOptions } from './register-job-tools';
 import { requesterOf, type ToolExtra } from './requester';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
@@ -75,13 +75,8 @@ export function registerSmartTool<Shape extends ZodRawShapeCompat>(
   opts?: SmartToolOptions,
 ): RegisteredTool {
   const inputSchema = { ...config.inputSchema, ...smartToolFields };
-  const run = async (args: SmartToolArgs<Shape>, extra: ToolExtra): Promise<CallToolResult> => {
-    try {
-      return toCallToolResult(await callWithRequest(extra, () => handler(args, extra)));
-    } catch (e) {
-      return toolError(e);
-    }
-  };
+  const run = (args: SmartToolArgs<Shape>, extra: ToolExtra): Promise<CallToolResult> =>
+    toolResult(async () => callWithRequest(extra, () => handler(args, extra)));
   if (opts?.tasks) {
     return registerTaskTool(server, name, { ...config, inputSchema }, run, handler as (args: unknown, extra: ToolExtra) => unknown, opts.tasks, () => managerFor(opts), callWithRequest);
   }
