@@ -122,24 +122,26 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
     try {
       const scope = currentScope();
       const call = scope?.call;
-      // Inside another decorated call's work: that call already has the budget; run plainly.
-      if (call === undefined && scope?.run !== undefined) return Promise.resolve(original.apply(this, args));
+      const fromArgs = argsOptions(args);
+      const asyncMode = fromArgs?.asyncMode ?? call?.asyncMode ?? false;
+      // Inside another decorated call's work, that call already has the budget: run plainly,
+      // unless this call asks for a job of its own.
+      if (scope?.run !== undefined && !asyncMode) return Promise.resolve(original.apply(this, args));
       const cls = (typeof this === 'function' ? this : (this as object | null | undefined)?.constructor ?? Object) as object;
       const st = resolveStatic(cls);
-      const fromArgs = argsOptions(args);
       let timeoutMs = call?.timeoutMs;
       if (timeoutMs === undefined && st.timeoutEnv !== undefined) {
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
       return managerOf(smartAsyncContainer()).launch(() => original.apply(this, args), {
-          label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
-          timeoutMs: timeoutMs ?? st.timeoutMs,
-          asyncMode: fromArgs?.asyncMode ?? call?.asyncMode ?? false,
-          owner: call?.owner,
-          signal: call?.signal,
-          onProgress: call?.onProgress,
-        });
+        label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
+        timeoutMs: timeoutMs ?? st.timeoutMs,
+        asyncMode,
+        owner: call?.owner,
+        signal: call?.signal,
+        onProgress: call?.onProgress,
+      });
     } catch (e) {
       return Promise.reject(e);
     }

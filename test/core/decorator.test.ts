@@ -412,3 +412,29 @@ describe('job context', () => {
     expect(job.progress).toEqual({ current: 4, total: 4, message: 'done' });
   });
 });
+
+describe('nested calls', () => {
+  test('a nested call that asks for async mode gets a job of its own', async () => {
+    const { manager } = useHarness();
+    class Outer {
+      @SmartAsync({ timeoutMs: 1000 })
+      async child(args: { n: number; async_mode?: boolean }): Promise<SmartResult<number>> {
+        return args.n * 2;
+      }
+      @SmartAsync({ timeoutMs: 2000 })
+      async parent(): Promise<SmartResult<unknown[]>> {
+        const plain = await this.child({ n: 1 });
+        const viaArgs = await this.child({ n: 2, async_mode: true });
+        const viaScope = await withCallOptions({ asyncMode: true, jobLabel: 'inner' }, () => this.child({ n: 3 }));
+        return [plain, viaArgs, viaScope];
+      }
+    }
+    const [plain, viaArgs, viaScope] = (await new Outer().parent()) as unknown[];
+    expect(plain).toBe(2);
+    expect(isJobTicket(viaArgs)).toBe(true);
+    expect(isJobTicket(viaScope)).toBe(true);
+    if (!isJobTicket(viaArgs) || !isJobTicket(viaScope)) return;
+    expect((await manager.wait(viaArgs.job_id)).result).toBe(4);
+    expect(await manager.wait(viaScope.job_id)).toMatchObject({ label: 'inner', result: 6 });
+  });
+});
