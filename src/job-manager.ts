@@ -432,10 +432,12 @@ export class JobManager {
   }
 
   private track<T>(local: LocalJob, running: Promise<T>): void {
-    running.then(
-      (value) => this.settle(local, 'completed', value),
-      (error: unknown) => this.settle(local, 'failed', error),
-    );
+    running
+      .then(
+        (value) => this.settle(local, 'completed', value),
+        (error: unknown) => this.settle(local, 'failed', error),
+      )
+      .catch((e: unknown) => this.warn(`Job ${local.id} could not be settled`, e)); // settle does not throw; belt and braces
   }
 
   /** Writes the outcome. Never rejects; retries while the store is unavailable. */
