@@ -546,6 +546,7 @@ export class JobManager {
   }
 
   private runRetention(): void {
+    if (this.closed) return;
     if (this.pruning) {
       this.pruneAgain = true;
       return;
