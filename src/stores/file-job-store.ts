@@ -190,9 +190,9 @@ export class FileJobStore implements JobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.ready.catch(() => undefined); // opening starts the heartbeat: stop it after
     clearInterval(this.watchTimer);
     clearInterval(this.heartbeatTimer);
-    await this.ready.catch(() => undefined);
     while (this.flushing) await this.flushing;
     await unlink(this.runnerPath).catch(() => undefined);
     await this.serial(async () => {
