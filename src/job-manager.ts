@@ -13,7 +13,7 @@ import {
 import { RunContext, runInContext } from './job-context';
 import { resolveConfig, type ResolvedConfig, type SmartAsyncConfig } from './options';
 import { toJsonResult } from './serialise';
-import type { JobStore } from './stores/job-store';
+import { emptyCounts, type JobStore } from './stores/job-store';
 import { MemoryJobStore } from './stores/memory-job-store';
 import { makeTicket } from './ticket';
 import { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
@@ -294,8 +294,7 @@ export class JobManager {
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       return { status: 'ok', counts, total, ...base };
     } catch (e) {
-      const counts = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0, stale: 0 };
-      return { status: 'unavailable', counts, total: 0, ...base, error: (e as Error)?.message ?? safeString(e) };
+      return { status: 'unavailable', counts: emptyCounts(), total: 0, ...base, error: (e as Error)?.message ?? safeString(e) };
     }
   }
 

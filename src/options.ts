@@ -6,6 +6,12 @@ export const DEFAULT_TIMEOUT_MS = 50_000;
 
 const positiveMs = z.number().positive().finite();
 
+/** A warning sink option: `(message, error?) => void`. */
+export const warningSinkSchema = z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function');
+
+/** The default warning sink: `process.emitWarning` with code `SMART_ASYNC`. */
+export const emitSmartAsyncWarning = (message: string): void => process.emitWarning(message, { code: 'SMART_ASYNC' });
+
 /** Options of `@SmartAsync()` and `@SmartAsyncDefaults()`. */
 export const smartAsyncOptionsSchema = z
   .object({
@@ -55,7 +61,7 @@ export const configSchema = z
     progressIntervalMs: z.number().nonnegative().finite().optional(),
     pollIntervalMs: positiveMs.optional(),
     closeGraceMs: z.number().nonnegative().optional(),
-    onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function').optional(),
+    onWarning: warningSinkSchema.optional(),
   })
   .strict();
 
@@ -132,6 +138,6 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     progressIntervalMs: c.progressIntervalMs ?? 250,
     pollIntervalMs: c.pollIntervalMs ?? 500,
     closeGraceMs: c.closeGraceMs ?? 10_000,
-    onWarning: c.onWarning ?? ((message) => process.emitWarning(message, { code: 'SMART_ASYNC' })),
+    onWarning: c.onWarning ?? emitSmartAsyncWarning,
   };
 }

@@ -3,8 +3,8 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { isoTime } from '../clock';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
-import { parseOrThrow } from '../options';
-import { emptyCounts, type JobQuery, type JobStore, type PruneQuery } from '../stores/job-store';
+import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../options';
+import { emptyCounts, notifyWatchers, type JobQuery, type JobStore, type PruneQuery } from '../stores/job-store';
 import { parseJobRecord } from '../stores/record-schema';
 import { ACTIVE_STATUSES, JOB_STATUSES, SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
 import { CREATE, GET_MANY, HEARTBEAT, PRUNE, SWEEP, UPDATE } from './scripts';
@@ -29,7 +29,7 @@ const optionsSchema = z
     prefix: z.string().min(1).regex(/^[^\s{}]+$/, 'a prefix without spaces or braces').optional(),
     leaseMs: z.number().int().min(100).optional(),
     connectTimeoutMs: z.number().positive().optional(),
-    onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function').optional(),
+    onWarning: warningSinkSchema.optional(),
   })
   .strict();
 
@@ -91,7 +91,7 @@ export class RedisJobStore implements JobStore {
     this.prefix = o.prefix ?? 'smart-async';
     this.leaseMs = o.leaseMs ?? 30_000;
     this.connectTimeoutMs = o.connectTimeoutMs ?? 2_000;
-    this.onWarning = o.onWarning ?? ((m) => process.emitWarning(m, { code: 'SMART_ASYNC' }));
+    this.onWarning = o.onWarning ?? emitSmartAsyncWarning;
     const conn = o.connection;
     if (conn instanceof Redis) {
       this.client = conn;
@@ -290,13 +290,7 @@ export class RedisJobStore implements JobStore {
 
   private notify(job: JobRecord): void {
     if (!ACTIVE_STATUSES.includes(job.status)) this.mine.delete(job.id);
-    for (const w of this.watchers) {
-      try {
-        w(job);
-      } catch {
-        // a watcher's bug is its own
-      }
-    }
+    notifyWatchers(this.watchers, job);
   }
 
   /** Parses and validates a record from Redis; a malformed one is reported and skipped. */

@@ -3,11 +3,11 @@ import { copyFile, mkdir, open, readdir, readFile, rename, stat, unlink, utimes,
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
-import { parseOrThrow } from '../options';
+import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../options';
 import { ACTIVE_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
 import { FileLock, pidAlive } from './file-lock';
 import { applyPatch, JobIndex } from './job-index';
-import type { JobQuery, JobStore, PruneQuery } from './job-store';
+import { notifyWatchers, type JobQuery, type JobStore, type PruneQuery } from './job-store';
 import { parseJobRecord } from './record-schema';
 
 /** Options of `new FileJobStore()`. */
@@ -36,7 +36,7 @@ const optionsSchema = z
     heartbeatMs: z.number().positive().finite().optional(),
     watchIntervalMs: z.number().positive().finite().optional(),
     compactMinBytes: z.number().int().nonnegative().optional(),
-    onWarning: z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function').optional(),
+    onWarning: warningSinkSchema.optional(),
   })
   .strict();
 
@@ -592,16 +592,10 @@ export class FileJobStore implements JobStore {
   }
 
   private notify(job: JobRecord): void {
-    for (const w of this.watchers) {
-      try {
-        w(job);
-      } catch {
-        // a watcher's bug is its own
-      }
-    }
+    notifyWatchers(this.watchers, job);
   }
 
   private warn(message: string, error?: unknown): void {
-    (this.opts.onWarning ?? ((m: string) => process.emitWarning(m, { code: 'SMART_ASYNC' })))(message, error);
+    (this.opts.onWarning ?? emitSmartAsyncWarning)(message, error);
   }
 }

@@ -60,6 +60,17 @@ export interface JobStore {
   watch?(listener: (job: JobRecord) => void): () => void;
 }
 
+/** Tells each watcher about a change; a watcher that throws does not stop the others. */
+export function notifyWatchers(watchers: Iterable<(job: JobRecord) => void>, job: JobRecord): void {
+  for (const w of watchers) {
+    try {
+      w(job);
+    } catch {
+      // a watcher's bug is its own
+    }
+  }
+}
+
 /** A fresh count per status, all zero. */
 export function emptyCounts(): Record<JobStatus, number> {
   return { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0, stale: 0 };
