@@ -1,5 +1,5 @@
 import { inject, singleton } from 'tsyringe';
-import { v4 as uuidv4 } from 'uuid';
+import { newJobId } from './job-id';
 import { isoTime } from './clock';
 import { formatDuration } from './durations';
 import {
@@ -38,8 +38,8 @@ import {
 interface LocalJob {
   readonly id: string;
   readonly ctx: RunContext;
-  /** Store writes of this job, in order. */
-  chain: Promise<unknown> | undefined;
+  /** The last of this job's store writes (the first is the create): the next one waits for it. */
+  chain: Promise<unknown>;
   progressTimer: NodeJS.Timeout | undefined;
   lastProgressWrite: number;
   /** When the job started running here (ms). */
@@ -143,20 +143,19 @@ export class JobManager {
     const startedAt = Date.now();
     const running = this.start(ctx, work);
     return new Promise<SmartResult<T>>((resolve, reject) => {
-      let switched = false;
-      const timer = setTimeout(() => {
-        switched = true;
-        this.switchToBackground(ctx, running, startedAt, opts.owner, resolve, reject);
-      }, timeoutMs);
+      // The outcome handlers are attached once, here: before the switch they answer the caller,
+      // after it they settle the job (whose first store write, the create, is queued ahead).
+      let job: LocalJob | undefined;
+      const timer = setTimeout(() => (job = this.register(ctx, 'running', opts.owner, startedAt, resolve, reject)), timeoutMs);
       running.then(
         (value) => {
-          if (switched) return;
+          if (job) return this.settleSafely(job, 'completed', value);
           clearTimeout(timer);
           ctx.detach();
           resolve(value);
         },
         (error: unknown) => {
-          if (switched) return;
+          if (job) return this.settleSafely(job, 'failed', error);
           clearTimeout(timer);
           ctx.detach();
           reject(error);
@@ -366,54 +365,57 @@ export class JobManager {
     return job;
   }
 
-  private switchToBackground<T>(
-    ctx: RunContext,
-    running: Promise<T>,
-    startedAt: number,
-    owner: string | undefined,
-    resolve: (ticket: JobTicket) => void,
-    reject: (e: unknown) => void,
-  ): void {
-    const job = this.newRecord(uuidv4(), ctx.label, 'running', owner, startedAt, ctx);
-    this.register(ctx, job, resolve, reject, (local) => this.track(local, running));
-  }
-
   private launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
-    const job = this.newRecord(uuidv4(), ctx.label, 'pending', owner, null, ctx);
-    return new Promise<JobTicket>((resolve, reject) => this.register(ctx, job, resolve, reject, (local) => void this.runPending(local, work)));
+    return new Promise<JobTicket>((resolve, reject) => this.register(ctx, 'pending', owner, null, resolve, reject, (local) => void this.runPending(local, work)));
   }
 
   /**
-   * Stores a new job (durably, before any ticket exists), tracks it as running here, starts
-   * `then` and hands the ticket to `resolve`. Few promises: this is the hot path of a switch.
+   * Makes a job of a call: its record is stored (durably, before any ticket exists), the job
+   * is tracked as running here at once (its later writes queue behind the create), and once
+   * stored, `then` starts and the ticket goes to `resolve`. This is the hot path of a switch:
+   * when 1,000 budgets run out together, their switches run one after another.
    */
-  private register(ctx: RunContext, job: JobRecord, resolve: (ticket: JobTicket) => void, reject: (e: unknown) => void, then: (local: LocalJob) => void): void {
+  private register(
+    ctx: RunContext,
+    status: 'pending' | 'running',
+    owner: string | undefined,
+    startedAt: number | null,
+    resolve: (ticket: JobTicket) => void,
+    reject: (e: unknown) => void,
+    then?: (local: LocalJob) => void,
+  ): LocalJob {
+    const job = this.newRecord(newJobId(), ctx.label, status, owner, startedAt, ctx);
     let created: Promise<void>;
     try {
       created = this.store.create(job);
     } catch (e) {
       created = Promise.reject(e);
     }
-    created.then(
-      () => {
-        then(this.startTracking(ctx, job));
-        resolve(makeTicket(job.id, job.status as JobTicket['status']));
-      },
-      (e: unknown) => {
-        ctx.abort(new JobCancelledError('The job could not be stored'));
-        reject(storeError(e, 'create a job'));
-      },
-    );
-  }
-
-  private startTracking(ctx: RunContext, job: JobRecord): LocalJob {
-    const local: LocalJob = { id: job.id, ctx, chain: undefined, progressTimer: undefined, lastProgressWrite: 0, startedMs: Date.now(), onDone: undefined };
-    ctx.jobId = job.id;
-    ctx.onReport = () => this.scheduleProgress(local);
+    const local: LocalJob = {
+      id: job.id,
+      ctx,
+      chain: created.then(
+        () => {
+          this.startRetentionTimer();
+          this.emit('created', job);
+          if (ctx.aborted) void this.cancel(job.id, 'The caller aborted').catch(() => undefined);
+          then?.(local);
+          resolve(makeTicket(job.id, status));
+        },
+        (e: unknown) => {
+          this.forget(local);
+          ctx.abort(new JobCancelledError('The job could not be stored'));
+          reject(storeError(e, 'create a job'));
+        },
+      ),
+      progressTimer: undefined,
+      lastProgressWrite: 0,
+      startedMs: startedAt ?? Date.now(),
+      onDone: undefined,
+    };
     this.local.set(job.id, local);
-    this.startRetentionTimer();
-    this.emit('created', job);
-    if (ctx.aborted) void this.cancel(job.id, 'The caller aborted').catch(() => undefined);
+    ctx.jobId = job.id;
+    ctx.onReport = this.onReport;
     return local;
   }
 
@@ -431,12 +433,14 @@ export class JobManager {
   }
 
   private track<T>(local: LocalJob, running: Promise<T>): void {
-    running
-      .then(
-        (value) => this.settle(local, 'completed', value),
-        (error: unknown) => this.settle(local, 'failed', error),
-      )
-      .catch((e: unknown) => this.warn(`Job ${local.id} could not be settled`, e)); // settle does not throw; belt and braces
+    running.then(
+      (value) => this.settleSafely(local, 'completed', value),
+      (error: unknown) => this.settleSafely(local, 'failed', error),
+    );
+  }
+
+  private settleSafely(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): void {
+    this.settle(local, outcome, value).catch((e: unknown) => this.warn(`Job ${local.id} could not be settled`, e)); // settle does not throw; belt and braces
   }
 
   /** Writes the outcome. Never rejects; retries while the store is unavailable. */
@@ -481,16 +485,27 @@ export class JobManager {
     waiting?.forEach((w) => w());
   }
 
-  /** Appends a store write to the job's own queue, so its writes land in order. */
-  private enqueue<T>(local: LocalJob, write: () => Promise<T>): Promise<T> {
+  /**
+   * Appends a store write to the job's own queue, so its writes land in order (the first is the
+   * create). A write whose job is no longer tracked here when its turn comes (cancelled, given
+   * up, or never stored) is dropped.
+   */
+  private enqueue<T>(local: LocalJob, write: () => Promise<T | undefined>): Promise<T | undefined> {
+    const run = (): Promise<T | undefined> | undefined => (this.local.get(local.id) === local ? write() : undefined);
     // Each write runs after the previous one, whether that succeeded or not.
-    const next = local.chain ? local.chain.then(write, write) : write();
+    const next = local.chain.then(run, run);
     local.chain = next;
     return next;
   }
 
+  /** Called by a job's context after each progress report: one function for every job. */
+  private readonly onReport = (ctx: RunContext): void => {
+    const local = ctx.jobId === undefined ? undefined : this.local.get(ctx.jobId);
+    if (local?.ctx === ctx) this.scheduleProgress(local);
+  };
+
   private scheduleProgress(local: LocalJob): void {
-    if (local.progressTimer !== undefined || !this.local.has(local.id)) return;
+    if (local.progressTimer !== undefined) return;
     const wait = Math.max(0, local.lastProgressWrite + this.config.progressIntervalMs - Date.now());
     local.progressTimer = setTimeout(() => {
       local.progressTimer = undefined;

@@ -11,6 +11,8 @@ test('isoTime formats exactly like Date#toISOString', () => {
     const ms = now - [0, 86_400_000, 3_600_000][i % 3]! - i;
     expect(isoTime(ms)).toBe(new Date(ms).toISOString());
   }
+  // the same millisecond twice, with another second asked for in between
+  for (const ms of [now, now - 86_400_000, now, now + 1, now - 86_400_000, now + 1]) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
 });
 
 test('toJsonResult keeps JSON semantics for plain values', () => {

@@ -136,6 +136,13 @@ describe('reading jobs', () => {
     for (const t of [job.created_at, job.started_at, job.completed_at, job.updated_at]) expect(new Date(t!).toISOString()).toBe(t);
   });
 
+  test('ids stay distinct version-4 UUIDs over many jobs', async () => {
+    const { manager } = useHarness();
+    const ids = await Promise.all(Array.from({ length: 700 }, () => startJob(manager, () => 1)));
+    expect(new Set(ids).size).toBe(700);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
   test('a job of another owner behaves as if it did not exist', async () => {
     const { manager } = useHarness();
     const id = await startJob(manager, () => busy(5_000), { owner: 'alice' });
@@ -422,6 +429,52 @@ describe('health, events and lifecycle', () => {
     expect((err as Error).message).toContain('no space left');
     await sleep(200);
     expect(aborted).toBe(true);
+  });
+
+  test('work that settles while its job is still being stored lands after the create, in order', async () => {
+    const order: string[] = [];
+    class Slow extends MemoryJobStore {
+      override async create(...args: Parameters<MemoryJobStore['create']>): Promise<void> {
+        await sleep(120);
+        order.push('create');
+        return super.create(...args);
+      }
+      override async update(...args: Parameters<MemoryJobStore['update']>): ReturnType<MemoryJobStore['update']> {
+        order.push(`update:${args[1].status ?? 'progress'}`);
+        return super.update(...args);
+      }
+    }
+    const { manager } = useHarness(undefined, new Slow());
+    const work = async (): Promise<string> => {
+      await sleep(40);
+      jobContext()!.reportProgress(1, 1); // after the switch, before the record exists
+      return 'early';
+    };
+    const ticket = ticketOf(await manager.launch(work, { label: 'x', timeoutMs: 20 }));
+    const job = await manager.wait(ticket.job_id);
+    expect(job).toMatchObject({ status: 'completed', result: 'early', progress: { current: 1, total: 1 } });
+    expect(order[0]).toBe('create');
+    expect(order).toContain('update:completed');
+  });
+
+  test('a failed create drops the job: work that settles meanwhile writes nothing and nothing runs here', async () => {
+    let updates = 0;
+    class Broken extends MemoryJobStore {
+      override async create(): Promise<never> {
+        await sleep(80);
+        throw new Error('disk gone');
+      }
+      override async update(...args: Parameters<MemoryJobStore['update']>): ReturnType<MemoryJobStore['update']> {
+        updates++;
+        return super.update(...args);
+      }
+    }
+    const { manager } = useHarness(undefined, new Broken());
+    const err = await manager.launch(() => sleep(40).then(() => 'x'), { label: 'x', timeoutMs: 20 }).catch((e: unknown) => e);
+    expect((err as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
+    await sleep(50);
+    expect(updates).toBe(0);
+    expect((await manager.health()).running_here).toBe(0);
   });
 
   test('close lets background work finish, then refuses new calls', async () => {
