@@ -98,6 +98,8 @@ export class JobManager {
   private pruning: Promise<void> | undefined;
   private pruneAgain = false;
   private retentionQueued = false;
+  /** Jobs settled since retention last ran. */
+  private settledSincePrune = 0;
   private closed = false;
 
   /**
@@ -549,8 +551,13 @@ export class JobManager {
     }
   }
 
-  /** Retention runs once per event-loop turn however many jobs settled in it (a burst costs one prune). */
+  /**
+   * Retention runs once per event-loop turn however many jobs settled in it (a burst costs one
+   * prune), and also every `maxJobs / 10` settles (at least 1, at most 1,000): a long run of jobs
+   * that never yields to the event loop (work that is all microtasks) stays bounded too.
+   */
   private scheduleRetention(): void {
+    if (++this.settledSincePrune >= Math.min(1000, Math.ceil(this.config.retention.maxJobs / 10))) return this.runRetention();
     if (this.retentionQueued) return;
     this.retentionQueued = true;
     setImmediate(() => {
@@ -561,6 +568,7 @@ export class JobManager {
 
   private runRetention(): void {
     if (this.closed) return;
+    this.settledSincePrune = 0;
     if (this.pruning) {
       this.pruneAgain = true;
       return;

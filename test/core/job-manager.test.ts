@@ -362,6 +362,19 @@ describe('prune and retention', () => {
     expect(left[0]?.id).toBe(ids[59]);
   });
 
+  test('retention holds in a long run of jobs that never yields to the event loop', async () => {
+    const { manager } = useHarness({ retention: { maxJobs: 100 } });
+    let macrotaskRan = false;
+    setImmediate(() => (macrotaskRan = true));
+    for (let round = 0; round < 20; round++) {
+      const ids = await Promise.all(Array.from({ length: 250 }, (_, i) => startJob(manager, () => i)));
+      await Promise.all(ids.map((id) => manager.wait(id)));
+    }
+    const { total } = await manager.health();
+    expect(macrotaskRan).toBe(false); // 5,000 jobs ran within one event-loop turn
+    expect(total).toBeLessThanOrEqual(100 + 10); // maxJobs, plus at most one batch of maxJobs / 10
+  });
+
   test('retention drops settled jobs older than ttlMs', async () => {
     const { manager } = useHarness({ retention: { ttlMs: 50 } });
     const old = await startJob(manager, () => 'old');
