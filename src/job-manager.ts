@@ -62,6 +62,19 @@ function toJobError(e: unknown): JobError {
   return { name: 'Error', message: typeof e === 'string' ? e : safeString(e) };
 }
 
+/** The patch that settles a job: its result (as JSON) or its error. */
+function outcomePatch(outcome: 'completed' | 'failed', value: unknown, progress: JobRecord['progress']): JobPatch {
+  const completed_at = iso();
+  if (outcome === 'completed') {
+    try {
+      return { status: 'completed', result: toJsonResult(value), error: null, completed_at, progress };
+    } catch (e) {
+      value = e; // not representable as JSON: the job fails, saying why
+    }
+  }
+  return { status: 'failed', error: toJobError(value), completed_at, progress };
+}
+
 function safeString(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
@@ -448,14 +461,7 @@ export class JobManager {
   /** Writes the outcome. Never rejects; retries while the store is unavailable. */
   private async settle(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): Promise<void> {
     if (this.local.get(local.id) !== local) return; // cancelled or given up at close: its record is final
-    let patch: JobPatch;
-    try {
-      patch = outcome === 'completed' ? { status: 'completed', result: toJsonResult(value), error: null } : { status: 'failed', error: toJobError(value) };
-    } catch (e) {
-      patch = { status: 'failed', error: toJobError(e) };
-    }
-    patch.completed_at = iso();
-    patch.progress = local.ctx.progress;
+    const patch = outcomePatch(outcome, value, local.ctx.progress);
     for (let attempt = 0; ; attempt++) {
       try {
         const job = await this.enqueue(local, () => this.store.update(local.id, patch, SETTLEABLE));
