@@ -1,3 +1,4 @@
+import { validate as isUuid } from 'uuid';
 import type { JobTicket } from './types';
 
 const BRAND = Symbol.for('smart-async.ticket');
@@ -11,8 +12,6 @@ export function makeTicket(jobId: string, status: JobTicket['status']): JobTicke
   Object.defineProperty(ticket, BRAND, { value: true, enumerable: false });
   return ticket;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Whether a decorated method's value is a ticket rather than the method's own result.
@@ -31,7 +30,7 @@ export function isJobTicket(value: unknown): value is JobTicket {
   const keys = Object.keys(v);
   return (
     typeof v.job_id === 'string' &&
-    UUID.test(v.job_id) &&
+    isUuid(v.job_id) &&
     (v.status === 'pending' || v.status === 'running') &&
     keys.every((k) => k === 'job_id' || k === 'status' || (k === 'message' && typeof v.message === 'string'))
   );
