@@ -41,7 +41,9 @@ export class RunContext implements JobContext {
   progress: JobProgress | null = null;
   /** Set by the JobManager once the call is a job: called after each report. */
   onReport: ((ctx: RunContext) => void) | undefined = undefined;
-  private controller: AbortController | undefined;
+  private controller: AbortController | undefined = undefined;
+  /** Stops listening to the caller's signal, if there is one. */
+  private unlisten: (() => void) | undefined = undefined;
 
   constructor(
     readonly label: string,
@@ -53,13 +55,21 @@ export class RunContext implements JobContext {
       else {
         const onAbort = (): void => this.abort(external.reason);
         external.addEventListener('abort', onAbort, { once: true });
-        this.detach = () => external.removeEventListener('abort', onAbort);
+        this.unlisten = () => external.removeEventListener('abort', onAbort);
       }
     }
   }
 
+  /** As the scope of its own work: the call's options do not reach the calls the work makes. */
+  get run(): RunContext {
+    return this;
+  }
+
   /** Stops listening to the caller's signal (once the call has settled): a long-lived signal keeps no listener per call. */
-  detach: () => void = () => undefined;
+  detach(): void {
+    this.unlisten?.();
+    this.unlisten = undefined;
+  }
 
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
@@ -125,7 +135,7 @@ export function currentScope(): { readonly call?: CallOptions; readonly run?: Ru
   return storage.getStore();
 }
 
-/** @internal Runs the work of a call inside its context; call options do not leak into nested calls. */
+/** @internal Runs the work of a call inside its context (its own scope: no call options). */
 export function runInContext<T>(ctx: RunContext, fn: () => T): T {
-  return storage.run({ run: ctx }, fn);
+  return storage.run(ctx, fn);
 }
