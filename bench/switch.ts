@@ -56,7 +56,8 @@ async function lateness(launch: Launch, calls: number, budget: number): Promise<
 /**
  * 1,000 concurrent calls whose work outlives a 50 ms budget: how late after the budget does
  * each caller get its ticket? Against a hand-written race in the same run; the seed allowed
- * budget + 1 s. Rounds 1-3 warm the JIT; the figures are from rounds 4-8 (each percentile's median).
+ * budget + 1 s. Rounds 1-3 warm the JIT; the figures are from rounds 4-12: each percentile's
+ * median over those rounds, and the worst round's max (the machine is shared and noisy).
  */
 export async function benchSwitch(calls = 1000, budget = 50): Promise<void> {
   const manager = new JobManager(new MemoryJobStore(), { retention: { maxJobs: 100_000 } });
@@ -66,7 +67,7 @@ export async function benchSwitch(calls = 1000, budget = 50): Promise<void> {
   };
   const stats = { floor: [] as number[][], record: [] as number[][], ours: [] as number[][] };
   const summary = (l: number[]): number[] => [percentile(l, 50), percentile(l, 99), l[l.length - 1]!];
-  for (let round = 0; round < 8; round++) {
+  for (let round = 0; round < 12; round++) {
     const f = await lateness(handRace, calls, budget);
     const r = await lateness(handRaceWithRecord, calls, budget);
     const o = await lateness(ours, calls, budget);
@@ -79,11 +80,13 @@ export async function benchSwitch(calls = 1000, budget = 50): Promise<void> {
   await manager.close();
   const median = (rows: number[][], k: number): number => rows.map((r) => r[k]!).sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
   heading(`Switch latency: ${fmt(calls)} concurrent calls, ${budget} ms budget (ms after the budget)`);
-  row(['', 'p50', 'p99', 'max', 'target']);
-  row(['---', '---:', '---:', '---:', '---:']);
-  row(['hand-written race (floor)', ...[0, 1, 2].map((k) => median(stats.floor, k).toFixed(2)), '']);
-  row(['hand-written race + job record in a Map', ...[0, 1, 2].map((k) => median(stats.record, k).toFixed(2)), '']);
-  row(['JobManager (job record + ticket)', ...[0, 1, 2].map((k) => median(stats.ours, k).toFixed(2)), '≤ 5 (seed: 1,000)']);
+  const worst = (rows: number[][]): string => Math.max(...rows.map((r) => r[2]!)).toFixed(2);
+  row(['', 'p50', 'p99', 'max', 'worst round max', 'target']);
+  row(['---', '---:', '---:', '---:', '---:', '---:']);
+  row(['hand-written race (floor)', ...[0, 1, 2].map((k) => median(stats.floor, k).toFixed(2)), worst(stats.floor), '']);
+  row(['hand-written race + job record in a Map', ...[0, 1, 2].map((k) => median(stats.record, k).toFixed(2)), worst(stats.record), '']);
+  row(['JobManager (job record + ticket)', ...[0, 1, 2].map((k) => median(stats.ours, k).toFixed(2)), worst(stats.ours), '≤ 5 (seed: 1,000)']);
+  console.log(`\nMedians over ${stats.ours.length} rounds (after 3 warm-up rounds); "worst round max" is the latest ticket of any of them.`);
 }
 
 if (require.main === module) void benchSwitch();

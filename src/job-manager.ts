@@ -52,6 +52,8 @@ interface LocalJob {
 const SETTLEABLE: readonly JobStatus[] = ['pending', 'running', 'stale'];
 
 const isSettled = (s: JobStatus): boolean => SETTLED_STATUSES.includes(s);
+/** The write chain of a job whose record was stored synchronously. */
+const STORED: Promise<unknown> = Promise.resolve();
 const iso = isoTime;
 
 function toJobError(e: unknown): JobError {
@@ -400,37 +402,32 @@ export class JobManager {
     then?: (local: LocalJob) => void,
   ): LocalJob {
     const job = this.newRecord(newJobId(), ctx.label, status, owner, startedAt, ctx);
-    let created: Promise<void>;
+    let created: Promise<void> | void;
     try {
       created = this.store.create(job);
     } catch (e) {
       created = Promise.reject(e);
     }
-    const local: LocalJob = {
-      id: job.id,
-      ctx,
-      chain: created.then(
-        () => {
-          this.startRetentionTimer();
-          this.emit('created', job);
-          if (ctx.aborted) void this.cancel(job.id, 'The caller aborted').catch(() => undefined);
-          then?.(local);
-          resolve(makeTicket(job.id, status));
-        },
-        (e: unknown) => {
-          this.forget(local);
-          ctx.abort(new JobCancelledError('The job could not be stored'));
-          reject(storeError(e, 'create a job'));
-        },
-      ),
-      progressTimer: undefined,
-      lastProgressWrite: 0,
-      startedMs: startedAt ?? Date.now(),
-      onDone: undefined,
-    };
+    const local: LocalJob = { id: job.id, ctx, chain: STORED, progressTimer: undefined, lastProgressWrite: 0, startedMs: startedAt ?? Date.now(), onDone: undefined };
     this.local.set(job.id, local);
     ctx.jobId = job.id;
     ctx.onReport = this.onReport;
+    const stored = (): void => {
+      this.startRetentionTimer();
+      this.emit('created', job);
+      if (ctx.aborted) void this.cancel(job.id, 'The caller aborted').catch(() => undefined);
+      then?.(local);
+      resolve(makeTicket(job.id, status));
+    };
+    if (created === undefined) {
+      stored(); // a store that keeps the record before returning: no turn to wait
+    } else {
+      local.chain = created.then(stored, (e: unknown) => {
+        this.forget(local);
+        ctx.abort(new JobCancelledError('The job could not be stored'));
+        reject(storeError(e, 'create a job'));
+      });
+    }
     return local;
   }
 

@@ -35,8 +35,10 @@ export interface JobStore {
   /**
    * Stores a new record (the store may keep and freeze the object it is given). Resolves once the
    * record is as durable as the store can make it; rejects if a job with that id exists.
+   * A store that keeps the record before returning (in memory) may return nothing, and throw
+   * instead of rejecting: the caller then gets its ticket without waiting a turn.
    */
-  create(job: JobRecord): Promise<void>;
+  create(job: JobRecord): Promise<void> | void;
   /** One record, or `undefined`. */
   get(id: string): Promise<JobRecord | undefined>;
   /**

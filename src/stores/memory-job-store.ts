@@ -3,8 +3,6 @@ import type { JobPatch, JobRecord, JobStatus } from '../types';
 import { applyPatch, JobIndex } from './job-index';
 import type { JobQuery, JobStore, PruneQuery } from './job-store';
 
-const DONE: Promise<void> = Promise.resolve();
-
 /**
  * The default store: jobs live in this process's memory and are gone when it exits.
  * Records are frozen; reads cost no copy. Pruning the oldest settled jobs is O(1) per job.
@@ -16,10 +14,10 @@ export class MemoryJobStore implements JobStore {
   readonly kind: string = 'memory';
   private readonly index = new JobIndex();
 
-  create(job: JobRecord): Promise<void> {
-    if (this.index.get(job.id)) return Promise.reject(new StoreCorruptError(`Job \`${job.id}\` already exists`));
+  /** Stores the record before returning (nothing to wait for). @throws StoreCorruptError if the id exists. */
+  create(job: JobRecord): Promise<void> | void {
+    if (this.index.get(job.id)) throw new StoreCorruptError(`Job \`${job.id}\` already exists`);
     this.index.put(Object.freeze(job)); // the store owns the record from here on
-    return DONE; // one shared settled promise: a create is on the switch path
   }
 
   async get(id: string): Promise<JobRecord | undefined> {

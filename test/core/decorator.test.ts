@@ -110,6 +110,24 @@ describe('background switch', () => {
     const parsed: unknown = JSON.parse(JSON.stringify(ticket));
     expect(Object.keys(parsed as object).sort()).toEqual(['job_id', 'message', 'status']);
     expect(isJobTicket(parsed)).toBe(true);
+    expect(ticket).toStrictEqual(parsed); // a plain object, nothing hidden
+  });
+
+  test('isJobTicket wants exactly the ticket’s shape', () => {
+    const id = '7ae9bd8c-d99f-4452-b4e6-1d90a274bffd';
+    expect(isJobTicket({ job_id: id, status: 'pending' })).toBe(true);
+    expect(isJobTicket({ job_id: id, status: 'running', message: 'later' })).toBe(true);
+    for (const no of [
+      { job_id: id, status: 'completed' },
+      { job_id: 'not-a-uuid', status: 'pending' },
+      { job_id: id, status: 'pending', rows: 3 },
+      { job_id: id, status: 'running', message: 42 },
+      Object.assign(new (class Ticketish {})(), { job_id: id, status: 'pending' }),
+      null,
+      id,
+    ]) {
+      expect(isJobTicket(no)).toBe(false);
+    }
   });
 });
 

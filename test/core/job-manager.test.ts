@@ -445,6 +445,19 @@ describe('health, events and lifecycle', () => {
     expect(aborted).toBe(true);
   });
 
+  test('a store whose create throws at once (a synchronous store) fails the call the same way', async () => {
+    class FullNow extends MemoryJobStore {
+      override create(): void {
+        throw new Error('no room');
+      }
+    }
+    const { manager } = useHarness(undefined, new FullNow());
+    const err = await manager.launch(() => 'x', { label: 'x', asyncMode: true }).catch((e: unknown) => e);
+    expect((err as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
+    expect((err as Error).message).toContain('no room');
+    expect((await manager.health()).running_here).toBe(0);
+  });
+
   test('work that settles while its job is still being stored lands after the create, in order', async () => {
     const order: string[] = [];
     class Slow extends MemoryJobStore {
