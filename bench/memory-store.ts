@@ -45,6 +45,19 @@ class CountingStore extends MemoryJobStore {
   }
 }
 
+/** Runs `fill` on a manager that keeps every job and prints the heap it holds per job. */
+async function heapPerRetainedJob(how: string, fill: (manager: JobManager) => Promise<void>): Promise<void> {
+  await sleep(100); // callbacks queued by the section before run, and release what they hold
+  const manager = new JobManager(new MemoryJobStore(), { retention: { maxJobs: 1_000_000 } });
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await fill(manager);
+  gc();
+  const { total } = await manager.health();
+  row([fmt(total), how, `${fmt((process.memoryUsage().heapUsed - before) / total)} B`]);
+  await manager.close();
+}
+
 export async function benchMemoryStore(): Promise<void> {
   heading('Memory store: explicit-async jobs launched and completed per second');
   row(['callers', 'hand-written job table', 'JobManager', 'ratio', 'store transitions/s']);
@@ -60,37 +73,21 @@ export async function benchMemoryStore(): Promise<void> {
   heading('Memory: bytes per retained settled job (result `{ ok: true, n }`)');
   row(['jobs retained', 'launched', 'heap per job']);
   row(['---:', '---', '---:']);
-  {
-    // Jobs that settle in the same millisecond share their timestamp strings.
-    await sleep(100); // callbacks queued by the section before run, and release what they hold
-    const manager = new JobManager(new MemoryJobStore(), { retention: { maxJobs: 1_000_000 } });
-    gc();
-    const before = process.memoryUsage().heapUsed;
+  // Jobs that settle in the same millisecond share their timestamp strings.
+  await heapPerRetainedJob('in bursts of 1,000', async (manager) => {
     for (let i = 0; i < 100; i++) {
       const tickets = await Promise.all(Array.from({ length: 1000 }, (_, k) => manager.launch(async () => ({ ok: true, n: i * 1000 + k }), { label: 'bench', asyncMode: true })));
       await Promise.all(tickets.map((t) => (isJobTicket(t) ? manager.wait(t.job_id) : undefined)));
     }
-    gc();
-    const per = (process.memoryUsage().heapUsed - before) / 100_000;
-    row([fmt((await manager.health()).total), 'in bursts of 1,000', `${fmt(per)} B`]);
-    await manager.close();
-  }
-  {
-    // One job per millisecond or so: every record has timestamps of its own.
-    await sleep(100); // callbacks queued by the section before run, and release what they hold
-    const manager = new JobManager(new MemoryJobStore(), { retention: { maxJobs: 1_000_000 } });
-    gc();
-    const before = process.memoryUsage().heapUsed;
+  });
+  // One job per millisecond or so: every record has timestamps of its own.
+  await heapPerRetainedJob('one at a time, ~1 ms apart', async (manager) => {
     for (let n = 0; n < 3000; n++) {
       const t = await manager.launch(async () => ({ ok: true, n }), { label: 'bench', asyncMode: true });
       if (isJobTicket(t)) await manager.wait(t.job_id);
       await sleep(1);
     }
-    gc();
-    const per = (process.memoryUsage().heapUsed - before) / 3000;
-    row([fmt((await manager.health()).total), 'one at a time, ~1 ms apart', `${fmt(per)} B`]);
-    await manager.close();
-  }
+  });
 
   heading('Memory: heap with retention on (maxJobs 1,000) over 1,000,000 jobs');
   {
