@@ -419,10 +419,10 @@ export class JobManager {
       then?.(local);
       resolve(makeTicket(job.id, status));
     };
-    if (created === undefined) {
-      stored(); // a store that keeps the record before returning: no turn to wait
+    if (typeof (created as PromiseLike<void> | undefined)?.then !== 'function') {
+      stored(); // a store that kept the record before returning: no turn to wait
     } else {
-      local.chain = created.then(stored, (e: unknown) => {
+      local.chain = Promise.resolve(created).then(stored, (e: unknown) => {
         this.forget(local);
         ctx.abort(new JobCancelledError('The job could not be stored'));
         reject(storeError(e, 'create a job'));

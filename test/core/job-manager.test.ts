@@ -458,6 +458,26 @@ describe('health, events and lifecycle', () => {
     expect((await manager.health()).running_here).toBe(0);
   });
 
+  test('a create that returns a foreign thenable is waited for like a promise', async () => {
+    class Thenable extends MemoryJobStore {
+      override create(job: JobRecord): Promise<void> | void {
+        // What a store built on another promise library might hand back: not a native promise.
+        const thenable = {
+          then: (ok: () => void): void => {
+            setTimeout(() => {
+              super.create(job);
+              ok();
+            }, 30);
+          },
+        };
+        return thenable as unknown as Promise<void>;
+      }
+    }
+    const { manager } = useHarness(undefined, new Thenable());
+    const ticket = ticketOf(await manager.launch(() => 'done', { label: 'x', asyncMode: true }));
+    expect((await manager.wait(ticket.job_id)).result).toBe('done');
+  });
+
   test('work that settles while its job is still being stored lands after the create, in order', async () => {
     const order: string[] = [];
     class Slow extends MemoryJobStore {
