@@ -16,6 +16,7 @@ let newest = 0;
  * records of a burst share their timestamp strings instead of holding one copy each.
  */
 export function isoTime(ms: number = Date.now()): string {
+  ms = Math.trunc(ms); // as Date does: a fractional millisecond is dropped
   const second = Math.floor(ms / 1000);
   let slot = seconds[newest] === second ? newest : seconds[1 - newest] === second ? 1 - newest : -1;
   if (slot < 0) {
