@@ -344,10 +344,11 @@ export class JobManager {
     // Work still going after the grace period: its job becomes stale and the work is told to stop.
     for (const job of Array.from(this.local.values())) {
       const error = { name: 'ShutdownError', message: 'The process shut down before the job settled' };
-      await this.enqueue(job, () => this.store.update(job.id, { status: 'stale', completed_at: iso(), error }, ACTIVE_STATUSES)).catch((e: unknown) =>
+      const stale = await this.enqueue(job, () => this.store.update(job.id, { status: 'stale', completed_at: iso(), error }, ACTIVE_STATUSES)).catch((e: unknown) =>
         this.warn(`Could not mark job ${job.id} stale at close`, e),
       );
       this.stopLocal(job.id, new JobCancelledError('JobManager closed before the job settled'));
+      if (stale) this.announceSettled(stale); // listeners and waiters hear of it too
     }
     await this.pruning;
     this.unwatch?.();

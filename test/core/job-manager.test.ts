@@ -544,9 +544,14 @@ describe('health, events and lifecycle', () => {
       reason = signal.reason;
     });
     await sleep(10);
+    const waited = manager.wait(id); // no timeout: the stale record must reach it
+    const settled: string[] = [];
+    manager.on('settled', (job) => settled.push(job.status));
     await manager.close();
     expect(reason).toBeInstanceOf(JobCancelledError);
     expect(await manager.get(id)).toMatchObject({ status: 'stale', error: { name: 'ShutdownError' } });
+    expect(await waited).toMatchObject({ id, status: 'stale' });
+    expect(settled).toEqual(['stale']);
   });
 
   test('bad config is refused when the manager is made', () => {
