@@ -242,8 +242,9 @@ export class JobManager {
         signal.addEventListener('abort', onAbort, { once: true });
         cleanups.push(() => signal.removeEventListener('abort', onAbort));
       }
-      // Jobs running elsewhere are polled (rarely when the store notifies). The first poll also
-      // closes the gap between the read above and the subscription.
+      // A job running here is announced when it settles (settle, cancel and close all do), so
+      // being subscribed is enough. Jobs running elsewhere are polled (rarely when the store
+      // notifies); the first poll also closes the gap between the read above and the subscription.
       const poll = async (): Promise<void> => {
         const job = await this.store.get(id).catch(() => undefined);
         if (!set!.has(onJob)) return;
@@ -255,7 +256,7 @@ export class JobManager {
           cleanups.push(() => clearTimeout(t));
         }
       };
-      void poll();
+      if (!this.local.has(id)) void poll();
     });
   }
 
