@@ -52,6 +52,8 @@ interface LocalJob {
 const SETTLEABLE: readonly JobStatus[] = ['pending', 'running', 'stale'];
 
 const isSettled = (s: JobStatus): boolean => SETTLED_STATUSES.includes(s);
+/** A pending job may start running. */
+const PENDING: readonly JobStatus[] = ['pending'];
 /** The write chain of a job whose record was stored synchronously. */
 const STORED: Promise<unknown> = Promise.resolve();
 const iso = isoTime;
@@ -441,7 +443,7 @@ export class JobManager {
   private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {
     let running: JobRecord | undefined;
     try {
-      running = await this.enqueue(local, () => this.store.update(local.id, { status: 'running', started_at: iso() }, ['pending']));
+      running = await this.enqueue(local, () => this.store.update(local.id, { status: 'running', started_at: iso() }, PENDING));
       if (!running) return this.forget(local); // cancelled (or pruned) before it started
       this.emit('updated', running);
     } catch (e) {
