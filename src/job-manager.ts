@@ -186,12 +186,7 @@ export class JobManager {
   /** One job, or `undefined` (also for a job of another owner when `owner` is given). */
   async get(id: string, opts: OwnerOptions = {}): Promise<JobRecord | undefined> {
     if (typeof id !== 'string') return undefined;
-    let job: JobRecord | undefined;
-    try {
-      job = await this.store.get(id);
-    } catch (e) {
-      throw storeError(e, 'read a job');
-    }
+    const job = await this.read(() => this.store.get(id), 'read a job');
     return job && (opts.owner === undefined || job.owner === opts.owner) ? job : undefined;
   }
 
