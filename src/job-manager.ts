@@ -117,6 +117,8 @@ export class JobManager {
   private retentionQueued = false;
   /** Jobs settled since retention last ran. */
   private settledSincePrune = 0;
+  /** Retention also runs after this many settles (see `scheduleRetention`). */
+  private readonly pruneEvery: number;
   private closed = false;
 
   /**
@@ -127,6 +129,7 @@ export class JobManager {
   constructor(store: JobStore = new MemoryJobStore(), config: SmartAsyncConfig = {}) {
     this.store = store;
     this.config = resolveConfig(config);
+    this.pruneEvery = Math.min(1000, Math.ceil(this.config.retention.maxJobs / 10));
     this.unwatch = store.watch?.((job) => this.onExternalChange(job));
   }
 
@@ -564,7 +567,7 @@ export class JobManager {
    * that never yields to the event loop (work that is all microtasks) stays bounded too.
    */
   private scheduleRetention(): void {
-    if (++this.settledSincePrune >= Math.min(1000, Math.ceil(this.config.retention.maxJobs / 10))) return this.runRetention();
+    if (++this.settledSincePrune >= this.pruneEvery) return this.runRetention();
     if (this.retentionQueued) return;
     this.retentionQueued = true;
     setImmediate(() => {
