@@ -1,4 +1,5 @@
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
+import { JobManager } from './job-manager';
 
 let configured: DependencyContainer = globalContainer;
 
@@ -25,4 +26,21 @@ export function configureSmartAsync(options: ConfigureOptions = {}): void {
 /** The container configured with `configureSmartAsync()`. */
 export function smartAsyncContainer(): DependencyContainer {
   return configured;
+}
+
+const managers = new WeakMap<DependencyContainer, JobManager>();
+
+/**
+ * The JobManager that decorated methods, `jobStatus()` and the integrations use when none is
+ * given: the configured container's, resolved once per container (a closed manager is resolved
+ * again, so a container that was reset and re-registered is followed).
+ *
+ * @example
+ * const jobs = currentJobManager();
+ */
+export function currentJobManager(): JobManager {
+  const c = configured;
+  let m = managers.get(c);
+  if (m === undefined || m.isClosed) managers.set(c, (m = c.resolve(JobManager)));
+  return m;
 }

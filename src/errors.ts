@@ -8,7 +8,8 @@ export type SmartAsyncErrorCode =
   | 'JOB_CANCELLED'
   | 'STORE_CORRUPT'
   | 'STORE_UNAVAILABLE'
-  | 'RESULT_NOT_SERIALISABLE';
+  | 'RESULT_NOT_SERIALISABLE'
+  | 'JOB_STALE';
 
 /**
  * Base class of every error smart-async throws. Switch on `code`, which is stable across
@@ -96,5 +97,18 @@ export class ResultNotSerialisableError extends SmartAsyncError {
   /** @param message what in the result is not JSON */
   constructor(message: string, options?: ErrorOptions) {
     super('RESULT_NOT_SERIALISABLE', message, options);
+  }
+}
+
+/**
+ * The process that ran a job stopped renewing its lease (it died, restarted, or lost the store
+ * for longer than the lease) before the job settled. It is the `error` of a `stale` record
+ * (`{ name: 'StaleJobError', code: 'JOB_STALE', message }`) and the reason the work's signal
+ * carries when its process learns that its job went stale: its late outcome is not written.
+ */
+export class StaleJobError extends SmartAsyncError {
+  /** @param message why the job went stale */
+  constructor(message = 'The process running this job stopped before it settled') {
+    super('JOB_STALE', message);
   }
 }

@@ -4,7 +4,7 @@ export { SmartAsync, SmartAsyncDefaults, type SmartAsyncMethodDecorator, type Sm
 export { JobManager } from './job-manager';
 export { jobContext, withCallOptions, type JobContext, type CallOptions } from './job-context';
 export { jobStatus } from './job-status';
-export { configureSmartAsync, smartAsyncContainer, type ConfigureOptions } from './configure';
+export { configureSmartAsync, smartAsyncContainer, currentJobManager, type ConfigureOptions } from './configure';
 export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } from './metadata';
 export { isJobTicket, SWITCH_MESSAGE } from './ticket';
 export { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
@@ -12,33 +12,55 @@ export { DEFAULT_TIMEOUT_MS, type SmartAsyncOptions, type SmartAsyncConfig } fro
 export { parseEnvDuration } from './durations';
 export { MemoryJobStore } from './stores/memory-job-store';
 export { FileJobStore, type FileJobStoreOptions } from './stores/file-job-store';
-export { jobRecordSchema } from './stores/record-schema';
-export { emptyCounts, type JobStore, type JobQuery, type PruneQuery } from './stores/job-store';
+export {
+  JOB_STATUSES,
+  ACTIVE_STATUSES,
+  FINAL_STATUSES,
+  SETTLED_STATUSES,
+  TRANSITIONS,
+  isActive,
+  isFinal,
+  canTransition,
+  canApply,
+  applyPatch,
+  startPatch,
+  completedPatch,
+  failedPatch,
+  cancelPatch,
+  stalePatch,
+  staleError,
+  toJobError,
+} from './lifecycle';
+// The store kit: everything a store needs from the core (the Redis store uses nothing else).
+export { emptyCounts, notifyWatchers, hasLeases, type JobStore, type JobQuery, type PruneQuery, type JobLease, type LeasedJobStore } from './stores/job-store';
+export { JobIndex, matchesQuery } from './stores/job-index';
+export { jobRecordSchema, parseJobRecord } from './stores/record-schema';
+export { isoTime } from './clock';
+export { toJsonResult } from './serialise';
+export { warningSinkSchema, emitSmartAsyncWarning, parseOrThrow, type WarningSink } from './options';
 export {
   SmartAsyncError,
   SmartAsyncConfigError,
   JobNotFoundError,
   JobWaitTimeoutError,
   JobCancelledError,
+  StaleJobError,
   StoreCorruptError,
   StoreUnavailableError,
   ResultNotSerialisableError,
   type SmartAsyncErrorCode,
 } from './errors';
-export {
-  JOB_STATUSES,
-  ACTIVE_STATUSES,
-  SETTLED_STATUSES,
-  type JobStatus,
-  type JobRecord,
-  type JobPatch,
-  type JobError,
-  type JobProgress,
-  type JobTicket,
-  type SmartResult,
-  type LaunchOptions,
-  type JobFilter,
-  type OwnerOptions,
-  type HealthReport,
-  type JobEvent,
+export type {
+  JobStatus,
+  JobRecord,
+  JobPatch,
+  JobError,
+  JobProgress,
+  JobTicket,
+  SmartResult,
+  LaunchOptions,
+  JobFilter,
+  OwnerOptions,
+  HealthReport,
+  JobEvent,
 } from './types';

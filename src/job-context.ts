@@ -9,7 +9,7 @@ export interface JobContext {
   readonly jobId: string | undefined;
   /** The job label. */
   readonly label: string;
-  /** Aborted by `JobManager.cancel()`, by the caller's own signal, or at shutdown. */
+  /** Aborted by `JobManager.cancel()`, by the caller's own signal during the inline attempt, when the job goes stale, or at shutdown. */
   readonly signal: AbortSignal;
   /**
    * Reports progress. Before the switch it is kept and carried into the job record; after it,
@@ -29,7 +29,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Owner of the jobs these calls create. */
   owner?: string;
-  /** Aborts the work of these calls (before and after the switch). */
+  /**
+   * The caller's signal (an HTTP request's, say): it aborts the inline attempt (the call rejects
+   * with its reason and the work's signal is aborted). Once a call has become a job, the signal
+   * no longer touches it: the caller going away is the reason tickets exist.
+   */
   signal?: AbortSignal;
   /** Receives every progress report of these calls' work. */
   onProgress?: (progress: JobProgress) => void;
@@ -42,33 +46,15 @@ export class RunContext implements JobContext {
   /** Set by the JobManager once the call is a job: called after each report. */
   onReport: ((ctx: RunContext) => void) | undefined = undefined;
   private controller: AbortController | undefined = undefined;
-  /** Stops listening to the caller's signal, if there is one. */
-  private unlisten: (() => void) | undefined = undefined;
 
   constructor(
     readonly label: string,
     private readonly listener: ((p: JobProgress) => void) | undefined,
-    external: AbortSignal | undefined,
-  ) {
-    if (external) {
-      if (external.aborted) this.abort(external.reason);
-      else {
-        const onAbort = (): void => this.abort(external.reason);
-        external.addEventListener('abort', onAbort, { once: true });
-        this.unlisten = () => external.removeEventListener('abort', onAbort);
-      }
-    }
-  }
+  ) {}
 
   /** As the scope of its own work: the call's options do not reach the calls the work makes. */
   get run(): RunContext {
     return this;
-  }
-
-  /** Stops listening to the caller's signal (once the call has settled): a long-lived signal keeps no listener per call. */
-  detach(): void {
-    this.unlisten?.();
-    this.unlisten = undefined;
   }
 
   get signal(): AbortSignal {

@@ -1,102 +1,62 @@
 import { inject, singleton } from 'tsyringe';
-import { newJobId } from './job-id';
 import { isoTime } from './clock';
 import { formatDuration } from './durations';
-import {
-  JobCancelledError,
-  JobNotFoundError,
-  JobWaitTimeoutError,
-  SmartAsyncConfigError,
-  SmartAsyncError,
-  StoreUnavailableError,
-} from './errors';
+import { JobCancelledError, JobNotFoundError, JobWaitTimeoutError, SmartAsyncConfigError, StaleJobError, StoreUnavailableError } from './errors';
+import { newJobId } from './job-id';
 import { RunContext, runInContext } from './job-context';
-import { resolveConfig, type ResolvedConfig, type SmartAsyncConfig } from './options';
+import {
+  ACTIVE_STATUSES,
+  cancelPatch,
+  completedPatch,
+  failedPatch,
+  FINAL_STATUSES,
+  isFinal,
+  JOB_STATUSES,
+  startPatch,
+  stalePatch,
+  toJobError,
+} from './lifecycle';
+import { storeError, timerDelay, withDeadline } from './manager/deadline';
+import { JobEvents } from './manager/job-events';
+import { Liveness } from './manager/liveness';
+import { LocalJob } from './manager/local-job';
+import { Retention } from './manager/retention';
+import { resolveConfig, show, type ResolvedConfig, type SmartAsyncConfig } from './options';
 import { toJsonResult } from './serialise';
-import { emptyCounts, type JobStore } from './stores/job-store';
+import { emptyCounts, hasLeases, type JobStore } from './stores/job-store';
 import { MemoryJobStore } from './stores/memory-job-store';
 import { makeTicket } from './ticket';
 import { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
-import {
-  ACTIVE_STATUSES,
-  JOB_STATUSES,
-  SETTLED_STATUSES,
-  type HealthReport,
-  type JobError,
-  type JobEvent,
-  type JobFilter,
-  type JobPatch,
-  type JobRecord,
-  type JobStatus,
-  type JobTicket,
-  type LaunchOptions,
-  type OwnerOptions,
-  type SmartResult,
-} from './types';
+import type { HealthReport, JobEvent, JobFilter, JobPatch, JobRecord, JobStatus, JobTicket, LaunchOptions, OwnerOptions, SmartResult } from './types';
 
-/** A job whose work runs in this process. */
-interface LocalJob {
-  readonly id: string;
-  readonly ctx: RunContext;
-  /** The last of this job's store writes (the first is the create): the next one waits for it. */
-  chain: Promise<unknown>;
-  progressTimer: NodeJS.Timeout | undefined;
-  lastProgressWrite: number;
-  /** When the job started running here (ms). */
-  readonly startedMs: number;
-  /** Called once when the job's outcome is stored (or given up): close() waits on these. */
-  onDone: Array<() => void> | undefined;
-}
-
-/** Statuses a settle may overwrite: a `stale` job whose work turns out to be alive still completes. */
-const SETTLEABLE: readonly JobStatus[] = ['pending', 'running', 'stale'];
-
-const isSettled = (s: JobStatus): boolean => SETTLED_STATUSES.includes(s);
-/** A pending job may start running. */
 const PENDING: readonly JobStatus[] = ['pending'];
-/** The write chain of a job whose record was stored synchronously. */
-const STORED: Promise<unknown> = Promise.resolve();
-const iso = isoTime;
+const RUNNING: readonly JobStatus[] = ['running'];
+const EVENTS: readonly JobEvent[] = ['created', 'updated', 'settled'];
 
-function toJobError(e: unknown): JobError {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === 'string' ? { name: e.name, message: e.message, code } : { name: e.name, message: e.message };
-  }
-  return { name: 'Error', message: typeof e === 'string' ? e : safeString(e) };
-}
-
-/** The patch that settles a job: its result (as JSON) or its error. */
+/** The patch that settles a job: its result as JSON, or its error (a result that is not JSON fails the job, saying why). */
 function outcomePatch(outcome: 'completed' | 'failed', value: unknown, progress: JobRecord['progress']): JobPatch {
-  const completed_at = iso();
+  const now = isoTime();
   if (outcome === 'completed') {
     try {
-      return { status: 'completed', result: toJsonResult(value), error: null, completed_at, progress };
+      return completedPatch(toJsonResult(value), progress, now);
     } catch (e) {
-      value = e; // not representable as JSON: the job fails, saying why
+      value = e;
     }
   }
-  return { status: 'failed', error: toJobError(value), completed_at, progress };
+  return failedPatch(toJobError(value), progress, now);
 }
 
-function safeString(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-function storeError(e: unknown, what: string): SmartAsyncError {
-  return e instanceof SmartAsyncError ? e : new StoreUnavailableError(`Job store failed to ${what}: ${(e as Error)?.message ?? safeString(e)}`, { cause: e });
-}
-
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
 
 /**
  * Owns every job: runs the two tiers (inline attempt, then background switch), performs every
- * status transition, and answers status, list, wait, cancel, prune and health. An injectable
- * tsyringe singleton; its store comes from `JOB_STORE` (default: memory), its settings from
- * `SMART_ASYNC_CONFIG`.
+ * status transition, holds the leases of the jobs it runs, and answers status, list, wait,
+ * cancel, prune and health. An injectable tsyringe singleton; its store comes from `JOB_STORE`
+ * (default: memory), its settings from `SMART_ASYNC_CONFIG`.
+ *
+ * It delegates to small collaborators: each job running here is a `LocalJob` (ordered writes,
+ * coalesced progress), events and waits share one `JobEvents`, `Liveness` renews and sweeps
+ * leases, `Retention` prunes.
  *
  * @example
  * const jobs = container.resolve(JobManager);
@@ -107,19 +67,18 @@ export class JobManager {
   private readonly store: JobStore;
   private readonly config: ResolvedConfig;
   private readonly local = new Map<string, LocalJob>();
-  private readonly listeners: Record<JobEvent, Set<(job: JobRecord) => void>> = { created: new Set(), updated: new Set(), settled: new Set() };
-  private readonly waiters = new Map<string, Set<(job: JobRecord) => void>>();
+  private readonly events: JobEvents;
+  private readonly retention: Retention;
+  private readonly liveness: Liveness | undefined;
+  /** The memory store, when its `insert` may stand for `create` (no turn to wait for a ticket). */
+  private readonly memory: MemoryJobStore | undefined;
+  /** An in-process store that cannot hang: its calls need no deadline timer. */
+  private readonly inProcess: boolean;
   private readonly startedAt = Date.now();
   private readonly unwatch: (() => void) | undefined;
-  private retentionTimer: NodeJS.Timeout | undefined;
-  private pruning: Promise<void> | undefined;
-  private pruneAgain = false;
-  private retentionQueued = false;
-  /** Jobs settled since retention last ran. */
-  private settledSincePrune = 0;
-  /** Retention also runs after this many settles (see `scheduleRetention`). */
-  private readonly pruneEvery: number;
-  private closed = false;
+  private closing: Promise<void> | undefined;
+  /** The first sweep of expired leases: reads wait for it, so jobs of dead processes read as stale at once. */
+  private firstSweep: Promise<void> | undefined;
 
   /**
    * @param store where jobs are kept @default new MemoryJobStore()
@@ -129,13 +88,26 @@ export class JobManager {
   constructor(store: JobStore = new MemoryJobStore(), config: SmartAsyncConfig = {}) {
     this.store = store;
     this.config = resolveConfig(config);
-    this.pruneEvery = Math.min(1000, Math.ceil(this.config.retention.maxJobs / 10));
-    this.unwatch = store.watch?.((job) => this.onExternalChange(job));
+    this.inProcess = store.constructor === MemoryJobStore;
+    this.memory = store instanceof MemoryJobStore && store.create === MemoryJobStore.prototype.create ? store : undefined;
+    this.events = new JobEvents(this.warn);
+    this.retention = new Retention(store, this.config.retention, this.storeCall, this.warn);
+    this.unwatch = store.watch?.((job) => this.observeExternal(job));
+    if (hasLeases(store)) {
+      this.liveness = new Liveness(store, store.leaseMs ?? 30_000, {
+        leasedIds: () => Array.from(this.local.values(), (j) => (j.stored ? j.id : '')).filter(Boolean),
+        lost: (id) => void this.onLeaseLost(id),
+        swept: (jobs) => jobs.forEach((job) => this.observeExternal(job)),
+        call: this.storeCall,
+        warn: this.warn,
+      });
+      this.firstSweep = this.liveness.sweep().finally(() => (this.firstSweep = undefined));
+    }
   }
 
   /** Whether `close()` was called: a closed manager takes no new calls. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.closing !== undefined;
   }
 
   /** The store's kind (`memory`, `file`, `redis`, …). */
@@ -146,20 +118,26 @@ export class JobManager {
   /**
    * Runs `work` within its budget and returns its value, or returns a `running` ticket when the
    * budget runs out (the work goes on in the background and its outcome lands in the job). With
-   * `asyncMode`, creates a `pending` job and returns its ticket at once.
+   * `asyncMode`, creates a `pending` job and returns its ticket at once. The caller's `signal`
+   * aborts the inline attempt only.
    *
-   * @throws SmartAsyncConfigError on bad options; StoreUnavailableError when the job cannot be stored or the manager is closed.
+   * @throws SmartAsyncConfigError on bad options; StoreUnavailableError when the job cannot be stored or the manager is closed; the signal's reason when it aborts the inline attempt.
    */
   launch<T>(work: () => Promise<T> | T, opts: LaunchOptions): Promise<SmartResult<T>> {
-    if (this.closed) return Promise.reject(new StoreUnavailableError('JobManager is closed'));
+    if (this.closing) return Promise.reject(new StoreUnavailableError('JobManager is closed'));
     const timeoutMs = opts.timeoutMs ?? this.config.defaultTimeoutMs;
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      return Promise.reject(new SmartAsyncConfigError(`Expected \`timeoutMs\` to be a positive finite number, got \`${String(timeoutMs)}\``));
+      return Promise.reject(new SmartAsyncConfigError(`Expected \`timeoutMs\` to be a positive finite number, got \`${show(timeoutMs)}\``));
     }
     if (typeof opts.label !== 'string' || opts.label.length === 0) {
-      return Promise.reject(new SmartAsyncConfigError(`Expected \`label\` to be a non-empty string, got \`${safeString(opts.label)}\``));
+      return Promise.reject(new SmartAsyncConfigError(`Expected \`label\` to be a non-empty string, got \`${show(opts.label)}\``));
     }
-    const ctx = new RunContext(opts.label, opts.onProgress, opts.signal);
+    if (opts.owner !== undefined && (typeof opts.owner !== 'string' || opts.owner.length === 0)) {
+      return Promise.reject(new SmartAsyncConfigError(`Expected \`owner\` to be a non-empty string, got \`${show(opts.owner)}\``));
+    }
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const ctx = new RunContext(opts.label, opts.onProgress);
     if (opts.asyncMode) return this.launchPending(work, ctx, opts.owner);
 
     const startedAt = Date.now();
@@ -168,18 +146,40 @@ export class JobManager {
       // The outcome handlers are attached once, here: before the switch they answer the caller,
       // after it they settle the job (whose first store write, the create, is queued ahead).
       let job: LocalJob | undefined;
-      const timer = setTimeout(() => (job = this.register(ctx, 'running', opts.owner, startedAt, resolve, reject)), timeoutMs);
+      let answered = false; // the caller's signal or close() answered the call instead
+      const onAbort =
+        signal &&
+        ((): void => {
+          if (job) return;
+          answered = true;
+          clearTimeout(timer);
+          ctx.abort(signal.reason);
+          reject(signal.reason);
+        });
+      const timer = setTimeout(() => {
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (this.closing) {
+          answered = true;
+          const closed = new StoreUnavailableError('JobManager closed before the call could become a job');
+          ctx.abort(closed);
+          return reject(closed);
+        }
+        job = this.register(ctx, 'running', opts.owner, startedAt, resolve, reject);
+      }, timerDelay(timeoutMs));
+      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
       running.then(
         (value) => {
           if (job) return this.settleSafely(job, 'completed', value);
+          if (answered) return;
           clearTimeout(timer);
-          ctx.detach();
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
           resolve(value);
         },
         (error: unknown) => {
           if (job) return this.settleSafely(job, 'failed', error);
+          if (answered) return;
           clearTimeout(timer);
-          ctx.detach();
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
           reject(error);
         },
       );
@@ -189,13 +189,13 @@ export class JobManager {
   /** One job, or `undefined` (also for a job of another owner when `owner` is given). */
   async get(id: string, opts: OwnerOptions = {}): Promise<JobRecord | undefined> {
     if (typeof id !== 'string') return undefined;
-    const job = await this.read(() => this.store.get(id), 'read a job');
+    const job = await this.read('read a job', () => this.store.get(id));
     return job && (opts.owner === undefined || job.owner === opts.owner) ? job : undefined;
   }
 
   /**
    * The seed's `job_status()`: `{ job }`.
-   * @throws JobNotFoundError for an unknown id or another owner's job.
+   * @throws JobNotFoundError for an unknown id or another owner's job; StoreUnavailableError when the store does not answer.
    */
   async status(id: string, opts: OwnerOptions = {}): Promise<{ job: JobRecord }> {
     return { job: await this.mustGet(id, opts) };
@@ -205,160 +205,135 @@ export class JobManager {
   async list(filter: JobFilter = {}): Promise<JobRecord[]> {
     const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
     for (const s of statuses ?? []) {
-      if (!JOB_STATUSES.includes(s)) throw new SmartAsyncConfigError(`Expected \`status\` to be one of ${JOB_STATUSES.join(', ')}, got \`${safeString(s)}\``);
+      if (!JOB_STATUSES.includes(s)) throw new SmartAsyncConfigError(`Expected \`status\` to be one of ${JOB_STATUSES.join(', ')}, got \`${show(s)}\``);
     }
     if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit > 0)) {
-      throw new SmartAsyncConfigError(`Expected \`limit\` to be a positive integer, got \`${safeString(filter.limit)}\``);
+      throw new SmartAsyncConfigError(`Expected \`limit\` to be a positive integer, got \`${show(filter.limit)}\``);
     }
-    return this.read(() => this.store.list({ statuses, label: filter.label, owner: filter.owner, limit: filter.limit }), 'list jobs');
+    return this.read('list jobs', () => this.store.list({ statuses, label: filter.label, owner: filter.owner, limit: filter.limit }));
   }
 
   /**
-   * Resolves with the job once it has settled (completed, failed, cancelled or stale).
-   * @throws JobNotFoundError; JobWaitTimeoutError after `timeoutMs`; the signal's reason when it aborts.
+   * Resolves with the job once it is final (completed, failed, cancelled or stale). Never outlives
+   * `timeoutMs`. A wait on a job running here ends when its work settles, even if the store lost
+   * the record (it then rejects with `JOB_NOT_FOUND`, and the outcome goes to `onWarning`).
+   * @throws JobNotFoundError; JobWaitTimeoutError after `timeoutMs`; StoreUnavailableError when the store does not answer the first read; the signal's reason when it aborts.
    */
   async wait(id: string, opts: { timeoutMs?: number; signal?: AbortSignal; owner?: string } = {}): Promise<JobRecord> {
-    opts.signal?.throwIfAborted();
+    const { timeoutMs, signal } = opts;
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
+      throw new SmartAsyncConfigError(`Expected \`timeoutMs\` to be a non-negative number, got \`${show(timeoutMs)}\``);
+    }
+    signal?.throwIfAborted();
     const first = await this.mustGet(id, opts);
-    if (isSettled(first.status)) return first;
+    if (isFinal(first.status)) return first;
     return new Promise<JobRecord>((resolve, reject) => {
-      const cleanups: Array<() => void> = [];
+      let timer: NodeJS.Timeout | undefined;
+      let poller: NodeJS.Timeout | undefined;
+      let over = false;
       const finish = (fn: () => void): void => {
-        for (const c of cleanups) c();
+        if (over) return;
+        over = true;
+        unsubscribe();
+        clearTimeout(timer);
+        clearTimeout(poller);
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
         fn();
       };
-      const onJob = (job: JobRecord): void => {
-        if (isSettled(job.status)) finish(() => resolve(job));
-      };
-      let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
-      set.add(onJob);
-      cleanups.push(() => {
-        set!.delete(onJob);
-        if (set!.size === 0) this.waiters.delete(id);
-      });
-      if (opts.timeoutMs !== undefined) {
-        const t = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, opts.timeoutMs!))), opts.timeoutMs);
-        cleanups.push(() => clearTimeout(t));
-      }
-      if (opts.signal) {
-        const signal = opts.signal;
-        const onAbort = (): void => finish(() => reject(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        cleanups.push(() => signal.removeEventListener('abort', onAbort));
-      }
-      // A job running here is announced when it settles (settle, cancel and close all do), so
-      // being subscribed is enough. Jobs running elsewhere are polled (rarely when the store
-      // notifies); the first poll also closes the gap between the read above and the subscription.
+      const unsubscribe = this.events.waitFor(id, (what) => finish(() => (what instanceof Error ? reject(what) : resolve(what))));
+      if (timeoutMs !== undefined) timer = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, timeoutMs))), timerDelay(timeoutMs));
+      const onAbort = signal && ((): void => finish(() => reject(signal.reason)));
+      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
+      // A job running here is announced when it settles (settle, cancel, stale and close all
+      // announce), so being subscribed is enough. Jobs running elsewhere are polled (rarely when
+      // the store notifies); the first poll closes the gap between the read and the subscription.
+      // A store that does not answer a poll is asked again: unreachable is never "not found".
       const poll = async (): Promise<void> => {
-        const job = await this.store.get(id).catch(() => undefined);
-        if (!set!.has(onJob)) return;
-        if (job === undefined && !this.local.has(id)) return finish(() => reject(new JobNotFoundError(id)));
-        if (job) onJob(job);
-        // A store that notifies is still polled now and then, in case a notification was lost.
-        if (set!.has(onJob) && !this.local.has(id)) {
-          const t = setTimeout(() => void poll(), this.store.watch ? this.config.pollIntervalMs * 10 : this.config.pollIntervalMs);
-          cleanups.push(() => clearTimeout(t));
+        if (over || this.local.has(id)) return;
+        let job: JobRecord | undefined | null = null;
+        try {
+          job = await this.storeCall('read a job', () => this.store.get(id));
+        } catch {
+          // unreachable for now: ask again later
         }
+        if (over) return;
+        if (job === undefined) return finish(() => reject(new JobNotFoundError(id)));
+        if (job && isFinal(job.status)) return this.announce(job); // tells this waiter (and any other)
+        poller = setTimeout(() => void poll(), this.store.watch ? this.config.pollIntervalMs * 10 : this.config.pollIntervalMs);
       };
-      if (!this.local.has(id)) void poll();
+      void poll();
     });
   }
 
   /**
    * Cancels a pending or running job: its status becomes `cancelled` and its work's signal is
-   * aborted. A settled job is returned unchanged.
+   * aborted (in whichever process runs it, for stores that notify). A final job is returned unchanged.
    * @throws JobNotFoundError for an unknown id or another owner's job.
    */
   async cancel(id: string, reason?: string, opts: OwnerOptions = {}): Promise<JobRecord> {
+    if (reason !== undefined && typeof reason !== 'string') throw new SmartAsyncConfigError(`Expected \`reason\` to be a string, got \`${show(reason)}\``);
     const job = await this.mustGet(id, opts);
-    if (isSettled(job.status)) return job;
+    if (isFinal(job.status)) return job;
     const message = reason ?? 'Job cancelled';
-    const patch: JobPatch = { status: 'cancelled', completed_at: iso(), error: { name: 'JobCancelledError', message, code: 'JOB_CANCELLED' } };
-    const updated = await this.read(() => this.store.update(id, patch, ACTIVE_STATUSES), 'cancel a job');
+    const updated = await this.read('cancel a job', () => this.store.update(id, cancelPatch(message), ACTIVE_STATUSES));
     if (!updated) return this.mustGet(id, opts); // it settled meanwhile
-    this.stopLocal(id, new JobCancelledError(message));
-    this.announceSettled(updated);
+    this.takeBack(updated);
+    this.announce(updated);
     return updated;
   }
 
   /**
-   * Deletes settled jobs (never pending or running ones).
+   * Deletes final jobs (never pending or running ones).
    * @param opts.olderThanMs only jobs settled at least this long ago @default 0
-   * @param opts.statuses only these statuses @default every settled status
+   * @param opts.statuses only these statuses @default every final status
    * @returns how many were deleted
    */
   async prune(opts: { olderThanMs?: number; statuses?: JobStatus[] } = {}): Promise<number> {
     const olderThanMs = opts.olderThanMs ?? 0;
-    if (!(olderThanMs >= 0)) throw new SmartAsyncConfigError(`Expected \`olderThanMs\` to be a non-negative number, got \`${safeString(opts.olderThanMs)}\``);
-    const statuses = (opts.statuses ?? SETTLED_STATUSES).filter(isSettled);
+    if (!(olderThanMs >= 0)) throw new SmartAsyncConfigError(`Expected \`olderThanMs\` to be a non-negative number, got \`${show(opts.olderThanMs)}\``);
+    const statuses = (opts.statuses ?? FINAL_STATUSES).filter(isFinal);
     if (statuses.length === 0) return 0;
-    return this.read(() => this.store.prune({ statuses, settledBefore: iso(Date.now() - olderThanMs + 1) }), 'prune jobs');
+    return this.read('prune jobs', () => this.store.prune({ statuses, settledBefore: isoTime(Date.now() - olderThanMs + 1) }));
   }
 
   /** Counts per status, the store's kind, what runs here and human-readable ages. Never throws. */
   async health(): Promise<HealthReport> {
     const now = Date.now();
     let oldest: LocalJob | undefined;
-    let oldestAt = Infinity;
-    for (const job of this.local.values()) {
-      if (job.startedMs < oldestAt) [oldest, oldestAt] = [job, job.startedMs];
-    }
+    for (const job of this.local.values()) if (!oldest || job.startedMs < oldest.startedMs) oldest = job;
     const base = {
       store: this.store.kind,
       running_here: this.local.size,
-      oldest_active: oldest ? { id: oldest.id, label: oldest.ctx.label, age: formatDuration(now - oldestAt) } : null,
+      oldest_active: oldest ? { id: oldest.id, label: oldest.ctx.label, age: formatDuration(now - oldest.startedMs) } : null,
       uptime: formatDuration(now - this.startedAt),
-      checked_at: iso(now),
+      checked_at: isoTime(now),
     };
     try {
-      const counts = await this.store.counts();
+      const counts = await this.storeCall('count jobs', () => this.store.counts());
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       return { status: 'ok', counts, total, ...base };
     } catch (e) {
-      return { status: 'unavailable', counts: emptyCounts(), total: 0, ...base, error: (e as Error)?.message ?? safeString(e) };
+      return { status: 'unavailable', counts: emptyCounts(), total: 0, ...base, error: storeError(e, 'count jobs').message };
     }
   }
 
   /**
    * Listens to job events: `created` (a job record was made), `updated` (status or progress
-   * changed), `settled` (completed, failed, cancelled or stale). Listener errors go to
-   * `SMART_ASYNC_CONFIG.onWarning` and never reach the work. Returns a function that unsubscribes.
+   * changed), `settled` (completed, failed, cancelled or stale; once per job). Listener errors go
+   * to `SMART_ASYNC_CONFIG.onWarning` and never reach the work. Returns a function that unsubscribes.
    */
   on(event: JobEvent, listener: (job: JobRecord) => void): () => void {
-    const set = this.listeners[event];
-    if (!set) throw new SmartAsyncConfigError(`Expected event to be created, updated or settled, got \`${safeString(event)}\``);
-    set.add(listener);
-    return () => set.delete(listener);
+    if (!EVENTS.includes(event)) throw new SmartAsyncConfigError(`Expected event to be created, updated or settled, got \`${show(event)}\``);
+    return this.events.on(event, listener);
   }
 
   /**
-   * Stops taking new calls, lets background work finish for up to `closeGraceMs`, then aborts
-   * what is left (their jobs become `stale` with the reason), flushes and closes the store.
+   * Stops taking new calls, lets background work finish for up to `closeGraceMs` (its leases
+   * still renewed), then marks what is left `stale` and aborts its work, flushes and closes the
+   * store. Returns within `closeGraceMs` plus one store deadline; calling it again returns the same promise.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.retentionTimer);
-    const pending = Array.from(this.local.values());
-    const all = Promise.all(pending.map((j) => new Promise<void>((r) => (j.onDone ??= []).push(r))));
-    if (pending.length > 0) {
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([all, new Promise((r) => (t = setTimeout(r, this.config.closeGraceMs)))]);
-      clearTimeout(t);
-    }
-    // Work still going after the grace period: its job becomes stale and the work is told to stop.
-    for (const job of Array.from(this.local.values())) {
-      const error = { name: 'ShutdownError', message: 'The process shut down before the job settled' };
-      const stale = await this.enqueue(job, () => this.store.update(job.id, { status: 'stale', completed_at: iso(), error }, ACTIVE_STATUSES)).catch((e: unknown) =>
-        this.warn(`Could not mark job ${job.id} stale at close`, e),
-      );
-      this.stopLocal(job.id, new JobCancelledError('JobManager closed before the job settled'));
-      if (stale) this.announceSettled(stale); // listeners and waiters hear of it too
-    }
-    await this.pruning;
-    this.unwatch?.();
-    await this.store.close();
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
   }
 
   // ---- the two tiers ---------------------------------------------------------------------
@@ -371,33 +346,15 @@ export class JobManager {
     }
   }
 
-  private newRecord(id: string, label: string, status: JobStatus, owner: string | undefined, startedAt: number | null, ctx: RunContext): JobRecord {
-    const now = iso();
-    const job: JobRecord = {
-      id,
-      label,
-      status,
-      created_at: now,
-      started_at: startedAt === null ? null : iso(startedAt),
-      completed_at: null,
-      updated_at: now,
-      result: null,
-      error: null,
-      progress: ctx.progress,
-    };
-    if (owner !== undefined) job.owner = owner;
-    return job;
-  }
-
   private launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
     return new Promise<JobTicket>((resolve, reject) => this.register(ctx, 'pending', owner, null, resolve, reject, (local) => void this.runPending(local, work)));
   }
 
   /**
-   * Makes a job of a call: its record is stored (durably, before any ticket exists), the job
-   * is tracked as running here at once (its later writes queue behind the create), and once
-   * stored, `then` starts and the ticket goes to `resolve`. This is the hot path of a switch:
-   * when 1,000 budgets run out together, their switches run one after another.
+   * Makes a job of a call: its record is stored (durably, with this manager's lease, before any
+   * ticket exists), the job is tracked as running here at once (its later writes queue behind the
+   * create), and once stored, `then` starts and the ticket goes to `resolve`. This is the hot path
+   * of a switch: when 1,000 budgets run out together, their switches run one after another.
    */
   private register(
     ctx: RunContext,
@@ -408,205 +365,239 @@ export class JobManager {
     reject: (e: unknown) => void,
     then?: (local: LocalJob) => void,
   ): LocalJob {
-    const job = this.newRecord(newJobId(), ctx.label, status, owner, startedAt, ctx);
-    let created: Promise<void> | void;
-    try {
-      created = this.store.create(job);
-    } catch (e) {
-      created = Promise.reject(e);
-    }
-    const local: LocalJob = { id: job.id, ctx, chain: STORED, progressTimer: undefined, lastProgressWrite: 0, startedMs: startedAt ?? Date.now(), onDone: undefined };
+    const now = isoTime();
+    const job: JobRecord = {
+      id: newJobId(),
+      label: ctx.label,
+      status,
+      created_at: now,
+      started_at: startedAt === null ? null : isoTime(startedAt),
+      completed_at: null,
+      updated_at: now,
+      result: null,
+      error: null,
+      progress: ctx.progress,
+    };
+    if (owner !== undefined) job.owner = owner;
+    const local = new LocalJob(job.id, ctx, startedAt ?? Date.now(), status);
     this.local.set(job.id, local);
     ctx.jobId = job.id;
     ctx.onReport = this.onReport;
     const stored = (): void => {
-      this.startRetentionTimer();
-      this.emit('created', job);
-      if (ctx.aborted) void this.cancel(job.id, 'The caller aborted').catch(() => undefined);
+      local.stored = true;
+      this.retention.start();
+      this.events.created(job);
       then?.(local);
       resolve(makeTicket(job.id, status));
     };
-    if (typeof (created as PromiseLike<void> | undefined)?.then !== 'function') {
-      stored(); // a store that kept the record before returning: no turn to wait
+    const failed = (e: unknown): void => {
+      this.drop(local);
+      ctx.abort(new JobCancelledError('The job could not be stored'));
+      reject(storeError(e, 'create a job'));
+    };
+    if (this.memory) {
+      try {
+        this.memory.insert(job); // stored when it returns: the ticket goes out without a turn
+      } catch (e) {
+        failed(e);
+        return local;
+      }
+      stored();
     } else {
-      local.chain = Promise.resolve(created).then(stored, (e: unknown) => {
-        this.forget(local);
-        ctx.abort(new JobCancelledError('The job could not be stored'));
-        reject(storeError(e, 'create a job'));
-      });
+      const lease = this.liveness?.lease();
+      local.afterCreate(this.storeCall('create a job', () => this.store.create(job, lease)).then(stored, failed));
     }
     return local;
   }
 
   private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {
-    let running: JobRecord | undefined;
     try {
-      running = await this.enqueue(local, () => this.store.update(local.id, { status: 'running', started_at: iso() }, PENDING));
-      if (!running) return this.forget(local); // cancelled (or pruned) before it started
-      this.emit('updated', running);
+      const running = await local.enqueue(() => this.storeCall('start a job', () => this.store.update(local.id, startPatch(), PENDING)));
+      if (!running) {
+        if (local.tracked) this.drop(local); // cancelled (or gone) before it started
+        return;
+      }
+      local.started = true;
+      this.announce(running);
     } catch (e) {
-      // The job is stored (pending); its outcome will be written with retries. Run it.
+      // The job is stored (pending); the start is written again before its outcome. Run it.
       this.warn(`Job ${local.id} could not be marked running; starting it anyway`, e);
     }
-    this.track(local, this.start(local.ctx, work));
-  }
-
-  private track<T>(local: LocalJob, running: Promise<T>): void {
-    running.then(
+    this.start(local.ctx, work).then(
       (value) => this.settleSafely(local, 'completed', value),
       (error: unknown) => this.settleSafely(local, 'failed', error),
     );
   }
 
   private settleSafely(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): void {
-    this.settle(local, outcome, value).catch((e: unknown) => this.warn(`Job ${local.id} could not be settled`, e)); // settle does not throw; belt and braces
-  }
-
-  /** Writes the outcome. Never rejects; retries while the store is unavailable. */
-  private async settle(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): Promise<void> {
-    if (this.local.get(local.id) !== local) return; // cancelled or given up at close: its record is final
-    const patch = outcomePatch(outcome, value, local.ctx.progress);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const job = await this.enqueue(local, () => this.store.update(local.id, patch, SETTLEABLE));
-        if (job) this.announceSettled(job);
-        break;
-      } catch (e) {
-        if (this.local.get(local.id) !== local) break;
-        if (attempt === 0) this.warn(`Job ${local.id} settled but its outcome could not be stored yet; retrying`, e);
-        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)).unref?.());
-      }
-    }
-    this.forget(local);
-  }
-
-  /** Aborts a local job's work and stops tracking it: whatever the work does later is ignored. */
-  private stopLocal(id: string, reason: JobCancelledError): void {
-    const local = this.local.get(id);
-    if (!local) return;
-    this.forget(local);
-    local.ctx.abort(reason);
-  }
-
-  private forget(local: LocalJob): void {
-    clearTimeout(local.progressTimer);
-    local.ctx.detach();
-    this.local.delete(local.id);
-    const waiting = local.onDone;
-    local.onDone = undefined;
-    waiting?.forEach((w) => w());
+    this.settle(local, outcome, value).catch((e: unknown) => this.warn(`Job ${local.id} could not be settled`, e)); // belt and braces
   }
 
   /**
-   * Appends a store write to the job's own queue, so its writes land in order (the first is the
-   * create). A write whose job is no longer tracked here when its turn comes (cancelled, given
-   * up, or never stored) is dropped.
+   * Writes a job's outcome. Never rejects; retries while the store is unavailable. An outcome the
+   * store refuses (the job was cancelled, went stale, or vanished meanwhile) is reported, never
+   * written over a final state.
    */
-  private enqueue<T>(local: LocalJob, write: () => Promise<T | undefined>): Promise<T | undefined> {
-    const run = (): Promise<T | undefined> | undefined => (this.local.get(local.id) === local ? write() : undefined);
-    // Each write runs after the previous one, whether that succeeded or not.
-    const next = local.chain.then(run, run);
-    local.chain = next;
-    return next;
+  private async settle(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): Promise<void> {
+    if (local.fenced) return this.lateOutcome(local, outcome);
+    if (!local.tracked) return; // cancelled: its record is final already
+    const patch = outcomePatch(outcome, value, local.ctx.progress);
+    for (let attempt = 0; local.tracked; attempt++) {
+      try {
+        if (!local.started) {
+          const running = await local.enqueue(() => this.storeCall('start a job', () => this.store.update(local.id, startPatch(), PENDING)));
+          if (running) local.started = true;
+        }
+        const job = local.started ? await local.enqueue(() => this.storeCall('store a job outcome', () => this.store.update(local.id, patch, RUNNING))) : undefined;
+        if (job) {
+          this.drop(local);
+          return this.announce(job);
+        }
+        if (!local.tracked) break; // cancelled, fenced or given up meanwhile
+        // Refused: the record is final (cancelled or marked stale elsewhere), gone, or still pending.
+        const current = await this.storeCall('read a job', () => this.store.get(local.id));
+        if (!local.tracked) break;
+        if (current === undefined) {
+          this.drop(local);
+          this.warn(`Job ${local.id} ${outcome} but its record is gone from the store (deleted or lost); the outcome is not stored`, value);
+          return this.events.lost(local.id, new JobNotFoundError(local.id));
+        }
+        if (isFinal(current.status)) {
+          if (current.status === 'stale') return this.fence(local, current, outcome);
+          this.drop(local);
+          return this.announce(current);
+        }
+        local.started = current.status === 'running';
+      } catch (e) {
+        if (!local.tracked) break;
+        if (attempt === 0) this.warn(`Job ${local.id} settled but its outcome could not be stored yet; retrying`, e);
+        await sleep(Math.min(5000, 100 * 2 ** attempt));
+      }
+    }
+    if (local.fenced) this.lateOutcome(local, outcome);
+  }
+
+  private lateOutcome(local: LocalJob, outcome: string): void {
+    this.warn(`Job ${local.id} ${outcome} after it went stale (${local.fenced!.message}); its late outcome is not written`);
+  }
+
+  /**
+   * The store says a job running here went stale (its lease expired: a partition, a blocked event
+   * loop): this process no longer answers for it. Its work is aborted with `JOB_STALE` and what
+   * it does later is not written (fencing).
+   */
+  private fence(local: LocalJob, job: JobRecord, outcome?: string): void {
+    const reason = new StaleJobError(job.error?.message ?? 'The job went stale');
+    local.fenced = reason;
+    this.drop(local);
+    local.ctx.abort(reason);
+    if (outcome) this.lateOutcome(local, outcome);
+    else this.warn(`Job ${job.id} went stale while its work ran here (${reason.message}); the work was told to stop and its outcome will not be written`);
+    this.announce(job);
+  }
+
+  /** A job running here became final elsewhere (cancelled, stale): stop its work. */
+  private takeBack(job: JobRecord): void {
+    const local = this.local.get(job.id);
+    if (!local) return;
+    if (job.status === 'stale') return this.fence(local, job);
+    this.drop(local);
+    local.ctx.abort(new JobCancelledError(job.error?.message ?? 'Job cancelled'));
+  }
+
+  /** A renewal found a job running here no longer active in the store. */
+  private async onLeaseLost(id: string): Promise<void> {
+    const local = this.local.get(id);
+    if (!local) return;
+    const job = await this.storeCall('read a job', () => this.store.get(id)).catch(() => undefined);
+    // Gone: the work goes on, and its settle reports the loss to the waiters.
+    if (job && isFinal(job.status) && this.local.get(id) === local) {
+      this.takeBack(job);
+      this.announce(job);
+    }
+  }
+
+  /** A change made elsewhere (store notifications, lease sweeps). */
+  private observeExternal(job: JobRecord): void {
+    if (isFinal(job.status)) this.takeBack(job);
+    this.announce(job);
+  }
+
+  /** Announces a change (a settle once per job) and lets retention know. */
+  private announce(job: JobRecord): void {
+    if (this.events.observe(job)) this.retention.noteSettled();
+  }
+
+  private drop(local: LocalJob): void {
+    if (this.local.get(local.id) === local) this.local.delete(local.id);
+    local.untrack();
   }
 
   /** Called by a job's context after each progress report: one function for every job. */
   private readonly onReport = (ctx: RunContext): void => {
     const local = ctx.jobId === undefined ? undefined : this.local.get(ctx.jobId);
-    if (local?.ctx === ctx) this.scheduleProgress(local);
+    if (local?.ctx === ctx) local.scheduleProgress(this.config.progressIntervalMs, this.writeProgress);
   };
 
-  private scheduleProgress(local: LocalJob): void {
-    if (local.progressTimer !== undefined) return;
-    const wait = Math.max(0, local.lastProgressWrite + this.config.progressIntervalMs - Date.now());
-    local.progressTimer = setTimeout(() => {
-      local.progressTimer = undefined;
-      local.lastProgressWrite = Date.now();
-      void this.enqueue(local, () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES)).then(
-        (job) => job && this.emit('updated', job),
-        (e: unknown) => this.warn(`Progress of job ${local.id} could not be stored`, e),
-      );
-    }, wait);
-    local.progressTimer.unref?.();
-  }
+  private readonly writeProgress = (local: LocalJob): void => {
+    local.enqueue(() => this.storeCall('store progress', () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES))).then(
+      (job) => job && this.announce(job),
+      (e: unknown) => this.warn(`Progress of job ${local.id} could not be stored`, e),
+    );
+  };
 
-  // ---- events, waiters, retention -----------------------------------------------------------
-
-  private announceSettled(job: JobRecord): void {
-    this.emit('settled', job);
-    const set = this.waiters.get(job.id);
-    if (set) for (const w of Array.from(set)) w(job);
-    this.scheduleRetention();
-  }
-
-  /** A change made by another process (stores with `watch`). */
-  private onExternalChange(job: JobRecord): void {
-    if (job.status === 'cancelled') this.stopLocal(job.id, new JobCancelledError(job.error?.message ?? 'Job cancelled'));
-    if (isSettled(job.status)) {
-      this.emit('settled', job);
-      const set = this.waiters.get(job.id);
-      if (set) for (const w of Array.from(set)) w(job);
-    } else {
-      this.emit('updated', job);
+  private async shutdown(): Promise<void> {
+    const grace = Array.from(this.local.values(), (j) => j.done());
+    if (grace.length > 0) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(grace), new Promise((r) => (t = setTimeout(r, timerDelay(this.config.closeGraceMs))))]);
+      clearTimeout(t);
     }
-  }
-
-  private emit(event: JobEvent, job: JobRecord): void {
-    for (const l of this.listeners[event]) {
-      try {
-        l(job);
-      } catch (e) {
-        this.warn(`A '${event}' listener threw`, e);
-      }
-    }
-  }
-
-  /**
-   * Retention runs once per event-loop turn however many jobs settled in it (a burst costs one
-   * prune), and also every `maxJobs / 10` settles (at least 1, at most 1,000): a long run of jobs
-   * that never yields to the event loop (work that is all microtasks) stays bounded too.
-   */
-  private scheduleRetention(): void {
-    if (++this.settledSincePrune >= this.pruneEvery) return this.runRetention();
-    if (this.retentionQueued) return;
-    this.retentionQueued = true;
-    setImmediate(() => {
-      this.retentionQueued = false;
-      this.runRetention();
+    this.liveness?.stop();
+    // Work still going after the grace period: its job becomes stale and the work is told to stop.
+    const marks = Array.from(this.local.values(), async (local) => {
+      const reason = new StaleJobError('The process shut down before the job settled');
+      const stale = await local
+        .enqueue(() => this.storeCall('mark a job stale', () => this.store.update(local.id, stalePatch(reason.message), ACTIVE_STATUSES)))
+        .catch((e: unknown) => this.warn(`Could not mark job ${local.id} stale at close`, e));
+      local.fenced = reason;
+      this.drop(local);
+      local.ctx.abort(reason);
+      if (stale) this.announce(stale); // listeners and waiters hear of it too
     });
-  }
-
-  private runRetention(): void {
-    if (this.closed) return;
-    this.settledSincePrune = 0;
-    if (this.pruning) {
-      this.pruneAgain = true;
-      return;
-    }
-    const { maxJobs, ttlMs } = this.config.retention;
-    this.pruning = (async () => {
-      do {
-        this.pruneAgain = false;
-        await this.store.prune({ statuses: SETTLED_STATUSES, keepNewest: maxJobs, settledBefore: iso(Date.now() - ttlMs) });
-      } while (this.pruneAgain);
-    })()
-      .catch((e: unknown) => this.warn('Retention could not prune the job store', e))
-      .finally(() => (this.pruning = undefined));
-  }
-
-  private startRetentionTimer(): void {
-    if (this.retentionTimer || this.closed) return;
-    this.retentionTimer = setInterval(() => this.runRetention(), Math.min(this.config.retention.ttlMs, 60_000));
-    this.retentionTimer.unref();
+    const rest = Promise.all(marks)
+      .then(() => this.retention.stop())
+      .then(() => {
+        this.unwatch?.();
+        return this.store.close();
+      });
+    let t: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (t = setTimeout(() => r('late'), timerDelay(this.config.storeTimeoutMs))));
+    const outcome = await Promise.race([rest.then(() => 'ok' as const), late]).catch((e: unknown) => this.warn('The job store could not be closed', e));
+    clearTimeout(t);
+    if (outcome === 'late') this.warn(`The job store did not close within ${this.config.storeTimeoutMs} ms`);
   }
 
   /** Problems no caller can see (listener errors, failed background writes) go to `onWarning`. */
-  private warn(message: string, e?: unknown): void {
-    const text = e === undefined ? message : `${message}: ${(e as Error)?.message ?? safeString(e)}`;
+  private readonly warn = (message: string, e?: unknown): void => {
+    const text = e === undefined ? message : `${message}: ${e instanceof Error ? e.message : show(e)}`;
     try {
       this.config.onWarning(text, e);
     } catch {
       // a broken warning hook must not break the job
+    }
+  };
+
+  /** Every store call goes through here: with a deadline, unless the store is in-process. */
+  private readonly storeCall = <T>(what: string, op: () => Promise<T>): Promise<T> =>
+    this.inProcess ? op() : withDeadline(op, this.config.storeTimeoutMs, what);
+
+  private async read<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.firstSweep) await this.firstSweep;
+    try {
+      return await this.storeCall(what, op);
+    } catch (e) {
+      throw storeError(e, what);
     }
   }
 
@@ -614,14 +605,6 @@ export class JobManager {
     const job = await this.get(id, opts);
     if (!job) throw new JobNotFoundError(String(id));
     return job;
-  }
-
-  private async read<T>(op: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await op();
-    } catch (e) {
-      throw storeError(e, what);
-    }
   }
 }
 

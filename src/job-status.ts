@@ -1,5 +1,4 @@
-import { smartAsyncContainer } from './configure';
-import { JobManager } from './job-manager';
+import { currentJobManager } from './configure';
 import type { JobRecord, OwnerOptions } from './types';
 
 /**
@@ -10,5 +9,5 @@ import type { JobRecord, OwnerOptions } from './types';
  * const { job } = await jobStatus(ticket.job_id);
  */
 export function jobStatus(id: string, opts?: OwnerOptions): Promise<{ job: JobRecord }> {
-  return smartAsyncContainer().resolve(JobManager).status(id, opts);
+  return currentJobManager().status(id, opts);
 }

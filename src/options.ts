@@ -6,8 +6,11 @@ export const DEFAULT_TIMEOUT_MS = 50_000;
 
 const positiveMs = z.number().positive().finite();
 
-/** A warning sink option: `(message, error?) => void`. */
-export const warningSinkSchema = z.custom<(message: string, error?: unknown) => void>((v) => typeof v === 'function', 'a function');
+/** Receives problems no caller can see: `(message, error?) => void`. */
+export type WarningSink = (message: string, error?: unknown) => void;
+
+/** The zod schema of a `WarningSink` option (a function), for a store's option schema. */
+export const warningSinkSchema = z.custom<WarningSink>((v) => typeof v === 'function', 'a function');
 
 /** The default warning sink: `process.emitWarning` with code `SMART_ASYNC`. */
 export const emitSmartAsyncWarning = (message: string): void => process.emitWarning(message, { code: 'SMART_ASYNC' });
@@ -61,6 +64,7 @@ export const configSchema = z
     progressIntervalMs: z.number().nonnegative().finite().optional(),
     pollIntervalMs: positiveMs.optional(),
     closeGraceMs: z.number().nonnegative().optional(),
+    storeTimeoutMs: positiveMs.optional(),
     onWarning: warningSinkSchema.optional(),
   })
   .strict();
@@ -83,6 +87,11 @@ export interface SmartAsyncConfig {
   /** How long `close()` lets background work finish before aborting it. @default 10000 */
   closeGraceMs?: number;
   /**
+   * Deadline of every store call: a store that does not answer in time fails the call with
+   * `STORE_UNAVAILABLE`. @default 5000
+   */
+  storeTimeoutMs?: number;
+  /**
    * Receives problems that no caller can see: a listener that threw, a background write that
    * failed and is being retried. @default process.emitWarning (code `SMART_ASYNC`)
    */
@@ -96,6 +105,7 @@ export interface ResolvedConfig {
   progressIntervalMs: number;
   pollIntervalMs: number;
   closeGraceMs: number;
+  storeTimeoutMs: number;
   onWarning: (message: string, error?: unknown) => void;
 }
 
@@ -111,18 +121,26 @@ export function describeIssues(where: string, error: z.ZodError, input: unknown)
     .join('; ');
 }
 
-function show(value: unknown): string {
+/** @internal A value as text for a message; never throws (a value whose conversion throws is `[unprintable]`). */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'function';
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return '[unprintable]';
+    }
   }
 }
 
-/** Parses with a schema or throws `SmartAsyncConfigError` naming what is wrong. */
+/**
+ * Parses options with a zod schema or throws `SmartAsyncConfigError` naming what is wrong.
+ * @example const o = parseOrThrow(optionsSchema, options, 'MyJobStore');
+ */
 export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new SmartAsyncConfigError(describeIssues(where, parsed.error, input));
@@ -138,6 +156,7 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     progressIntervalMs: c.progressIntervalMs ?? 250,
     pollIntervalMs: c.pollIntervalMs ?? 500,
     closeGraceMs: c.closeGraceMs ?? 10_000,
+    storeTimeoutMs: c.storeTimeoutMs ?? 5_000,
     onWarning: c.onWarning ?? emitSmartAsyncWarning,
   };
 }

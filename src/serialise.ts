@@ -1,7 +1,7 @@
 import { ResultNotSerialisableError } from './errors';
 
 /**
- * @internal Turns a job's result into the JSON value stored in its record: a copy made through
+ * Turns a job's result into the JSON value stored in its record: a copy made through
  * JSON, `null` for `undefined`. BigInts, functions, symbols and cycles are refused with a clear
  * error (JSON would throw on some and silently drop the others).
  *

@@ -1,12 +1,10 @@
-import type { DependencyContainer } from 'tsyringe';
-import { smartAsyncContainer } from './configure';
+import { currentJobManager } from './configure';
 import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
 import { parseEnvDuration } from './durations';
 import { SmartAsyncConfigError } from './errors';
 import { currentScope } from './job-context';
-import { JobManager } from './job-manager';
 import { defineClassDefaults, getClassDefaults } from './metadata';
-import { parseOrThrow, smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
+import { parseOrThrow, show, smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
 
 /**
  * The type of `@SmartAsync()`: usable as a legacy (`experimentalDecorators`) and as a standard
@@ -39,8 +37,8 @@ interface Static {
  *
  * Budget per call: `withCallOptions({ timeoutMs })` > env var named by `timeoutEnv` (method, else
  * class) > method `timeoutMs` > class `timeoutMs` > `SMART_ASYNC_CONFIG.defaultTimeoutMs` > 50 000 ms.
- * A first argument that is a plain object may carry `async_mode` / `job_label` (or `asyncMode` /
- * `jobLabel`). A decorated method called from inside another one's work runs as a plain call.
+ * An object argument (plain, or a class instance such as a DTO) may carry `async_mode` / `job_label`
+ * (or `asyncMode` / `jobLabel`) as own properties. A decorated method called from inside another one's work runs as a plain call.
  *
  * @param options budget, env override and label
  * @throws SmartAsyncConfigError at class definition when an option is invalid.
@@ -69,37 +67,29 @@ export function SmartAsyncDefaults(options: SmartAsyncOptions): SmartAsyncClassD
   return (target) => defineClassDefaults(target, defaults);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
-/** Reads `async_mode` / `job_label` (or camelCase) from an args object, checking their types. */
-function argsOptions(args: unknown[]): { asyncMode?: boolean; jobLabel?: string } | undefined {
-  const first = args[0];
-  if (!isPlainObject(first)) return undefined;
-  const asyncMode = first.async_mode ?? first.asyncMode;
-  const jobLabel = first.job_label ?? first.jobLabel;
-  if (asyncMode !== undefined && asyncMode !== null && typeof asyncMode !== 'boolean') {
-    throw new SmartAsyncConfigError(`Expected \`async_mode\` to be a boolean, got \`${JSON.stringify(asyncMode)}\``);
-  }
-  if (jobLabel !== undefined && jobLabel !== null && (typeof jobLabel !== 'string' || jobLabel.length === 0)) {
-    throw new SmartAsyncConfigError(`Expected \`job_label\` to be a non-empty string, got \`${JSON.stringify(jobLabel)}\``);
-  }
-  return { asyncMode: asyncMode ?? undefined, jobLabel: jobLabel ?? undefined };
-}
-
-const managers = new WeakMap<DependencyContainer, JobManager>();
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /**
- * The container's JobManager, resolved once per container (a singleton either way); a closed
- * manager is resolved again, so a container that was reset and re-registered is followed.
+ * Reads `async_mode` / `job_label` (or camelCase) from the first non-array object argument that
+ * has one of them as an own property (a plain args object, or a class instance such as a NestJS
+ * DTO), checking their types.
  */
-function managerOf(c: DependencyContainer): JobManager {
-  let m = managers.get(c);
-  if (m === undefined || m.isClosed) managers.set(c, (m = c.resolve(JobManager)));
-  return m;
+function argsOptions(args: unknown[]): { asyncMode?: boolean; jobLabel?: string } | undefined {
+  for (const arg of args) {
+    if (arg === null || typeof arg !== 'object' || Array.isArray(arg)) continue;
+    if (!own(arg, 'async_mode') && !own(arg, 'asyncMode') && !own(arg, 'job_label') && !own(arg, 'jobLabel')) continue;
+    const a = arg as Record<string, unknown>;
+    const asyncMode = a.async_mode ?? a.asyncMode;
+    const jobLabel = a.job_label ?? a.jobLabel;
+    if (asyncMode !== undefined && asyncMode !== null && typeof asyncMode !== 'boolean') {
+      throw new SmartAsyncConfigError(`Expected \`async_mode\` to be a boolean, got \`${show(asyncMode)}\``);
+    }
+    if (jobLabel !== undefined && jobLabel !== null && (typeof jobLabel !== 'string' || jobLabel.length === 0)) {
+      throw new SmartAsyncConfigError(`Expected \`job_label\` to be a non-empty string, got \`${show(jobLabel)}\``);
+    }
+    return { asyncMode: (asyncMode as boolean | null | undefined) ?? undefined, jobLabel: (jobLabel as string | null | undefined) ?? undefined };
+  }
+  return undefined;
 }
 
 function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions): Method {
@@ -134,7 +124,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
-      return managerOf(smartAsyncContainer()).launch(() => original.apply(this, args), {
+      return currentJobManager().launch(() => original.apply(this, args), {
         label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
         timeoutMs: timeoutMs ?? st.timeoutMs,
         asyncMode,

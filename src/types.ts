@@ -1,15 +1,6 @@
 /** Where a job is in its life. `stale`: the process running it died before it settled. */
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'stale';
 
-/** Every status, in lifecycle order. */
-export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled', 'stale'];
-
-/** Statuses of a job whose work may still be going on. */
-export const ACTIVE_STATUSES: readonly JobStatus[] = ['pending', 'running'];
-
-/** Statuses of a job that will not change any more (a `stale` job may still complete if its work reappears). */
-export const SETTLED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'stale'];
-
 /** A job's error, as stored: plain JSON. */
 export interface JobError {
   /** The error's `name`, e.g. `"TypeError"`. */
@@ -82,7 +73,11 @@ export interface LaunchOptions {
   asyncMode?: boolean;
   /** Owner of the job, if it becomes one. */
   owner?: string;
-  /** Aborts the work (before and after the switch), e.g. an HTTP or MCP request's cancellation. */
+  /**
+   * The caller's signal (an HTTP or MCP request's): it aborts the inline attempt (the call rejects
+   * with its reason and the work's signal is aborted). Once the call has become a job, it no
+   * longer touches it: only `cancel()` stops a job.
+   */
   signal?: AbortSignal;
   /** Called with every progress report of the work (synchronously; keep it cheap). */
   onProgress?: (progress: JobProgress) => void;

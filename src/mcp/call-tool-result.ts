@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { toJsonResult } from '../serialise';
+import { toJsonResult } from '../index';
 
 /**
  * Turns a tool's value (a method's own result or a job ticket) into a `CallToolResult`:

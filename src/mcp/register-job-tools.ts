@@ -1,8 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { smartAsyncContainer } from '../configure';
-import { JobManager } from '../job-manager';
-import { JOB_STATUSES, type JobStatus } from '../types';
+import { currentJobManager, JOB_STATUSES, type JobManager, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
 import { requesterOf } from './requester';
 
@@ -14,7 +12,7 @@ export interface McpJobOptions {
 
 /** @internal The manager to use for one request. */
 export function managerFor(opts: McpJobOptions | undefined): JobManager {
-  return opts?.manager ?? smartAsyncContainer().resolve(JobManager);
+  return opts?.manager ?? currentJobManager();
 }
 
 const statusSchema = z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]]);

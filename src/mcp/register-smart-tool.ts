@@ -2,8 +2,7 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { ZodRawShapeCompat, ShapeOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { withCallOptions, type CallOptions } from '../job-context';
-import type { JobProgress } from '../types';
+import { withCallOptions, type CallOptions, type JobProgress } from '../index';
 import { toolResult } from './call-tool-result';
 import { managerFor, type McpJobOptions } from './register-job-tools';
 import { requesterOf, type ToolExtra } from './requester';

@@ -11,11 +11,7 @@ import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/exp
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { CallToolResult, Request, RequestId, Result, Task, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { JobNotFoundError, SmartAsyncConfigError } from '../errors';
-import { smartAsyncContainer } from '../configure';
-import { JobManager } from '../job-manager';
-import { isJobTicket } from '../ticket';
-import type { JobRecord } from '../types';
+import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
 import { toCallToolResult, toolError } from './call-tool-result';
 import type { ToolExtra } from './requester';
 
@@ -140,7 +136,7 @@ export class JobTaskStore implements TaskStore {
  * @param manager the manager @default the JobManager of the configured container, resolved at each use
  */
 export function createJobTaskStore(manager?: JobManager | (() => JobManager), options?: { pollIntervalMs?: number; ttlMs?: number | null }): JobTaskStore {
-  const get = manager instanceof JobManager ? () => manager : (manager ?? (() => smartAsyncContainer().resolve(JobManager)));
+  const get = manager instanceof JobManager ? () => manager : (manager ?? currentJobManager);
   return new JobTaskStore(get, options);
 }
 

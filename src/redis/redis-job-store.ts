@@ -1,13 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import { isoTime } from '../clock';
-import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
-import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../options';
-import { emptyCounts, notifyWatchers, type JobQuery, type JobStore, type PruneQuery } from '../stores/job-store';
-import { parseJobRecord } from '../stores/record-schema';
-import { ACTIVE_STATUSES, JOB_STATUSES, SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
-import { CREATE, GET_MANY, HEARTBEAT, PRUNE, SWEEP, UPDATE } from './scripts';
+import {
+  emitSmartAsyncWarning,
+  emptyCounts,
+  FINAL_STATUSES,
+  isoTime,
+  JOB_STATUSES,
+  notifyWatchers,
+  parseJobRecord,
+  parseOrThrow,
+  SmartAsyncError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  warningSinkSchema,
+  type JobLease,
+  type JobPatch,
+  type JobQuery,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type PruneQuery,
+  type WarningSink,
+} from '../index';
+import { CREATE, EXPIRE, GET_MANY, PRUNE, RENEW, UPDATE } from './scripts';
 
 /** Options of `new RedisJobStore()`. */
 export interface RedisJobStoreOptions {
@@ -15,12 +31,12 @@ export interface RedisJobStoreOptions {
   connection?: Redis | RedisOptions | string;
   /** Key prefix that keeps apps apart. @default 'smart-async' */
   prefix?: string;
-  /** How long a job's process may go silent before its job is marked stale. @default 30000 */
+  /** How long a job's manager may go silent (not renew its lease) before its job is marked stale. @default 30000 */
   leaseMs?: number;
   /** How long a call waits for a (re)connection before failing with STORE_UNAVAILABLE. @default 2000 */
   connectTimeoutMs?: number;
   /** Receives malformed records that were skipped, and background failures. @default process.emitWarning */
-  onWarning?: (message: string, error?: unknown) => void;
+  onWarning?: WarningSink;
 }
 
 const optionsSchema = z
@@ -54,9 +70,9 @@ const ms = (iso: string | null | undefined): number => (iso ? Date.parse(iso) : 
  *
  * - Every transition is one Lua script: atomic, so no update is lost between processes.
  * - Changes are published; a cancel reaches the work in its owning process at once, and each
- *   lease heartbeat also checks for cancels a process might have missed.
- * - A job's process renews its lease every `leaseMs / 3`; any process marks jobs whose lease
- *   expired `stale` (within about `leaseMs` plus a sweep interval).
+ *   lease renewal also finds cancels a process might have missed.
+ * - Leases: a sorted set holds each active job's lease expiry. The JobManager running a job
+ *   renews it (`renewLeases`) and any manager marks expired ones stale (`expireLeases`).
  * - Sorted sets index jobs (no KEYS scans); retention deletes through them.
  * - Records read back are validated; a malformed one is reported and skipped.
  * - Redis down: new calls fail with STORE_UNAVAILABLE after `connectTimeoutMs`; the JobManager
@@ -72,16 +88,15 @@ export class RedisJobStore implements JobStore {
   private readonly client: Redis;
   private readonly ownsClient: boolean;
   private subscriber: Redis | undefined;
+  /** Who published a change (this store's own changes are not echoed to its watchers). */
   private readonly runner = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  private readonly leaseMs: number;
+  /** How long a manager may go silent before its jobs are stale. */
+  readonly leaseMs: number;
   private readonly connectTimeoutMs: number;
-  private readonly onWarning: (message: string, error?: unknown) => void;
+  private readonly onWarning: WarningSink;
   private readonly keys: { jobs: string; counts: string; active: string; settled: string; channel: string };
-  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'sweep' | 'heartbeat' | 'prune', Script>;
-  /** Active jobs created by this process: their leases are renewed here. */
-  private readonly mine = new Set<string>();
+  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune', Script>;
   private readonly watchers = new Set<(job: JobRecord) => void>();
-  private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private connecting: Promise<void> | undefined;
 
@@ -113,36 +128,27 @@ export class RedisJobStore implements JobStore {
       create: define('create', CREATE, 5),
       update: define('update', UPDATE, 4),
       getMany: define('getMany', GET_MANY, 0),
-      sweep: define('sweep', SWEEP, 3),
-      heartbeat: define('heartbeat', HEARTBEAT, 1),
+      expire: define('expire', EXPIRE, 3),
+      renew: define('renew', RENEW, 1),
       prune: define('prune', PRUNE, 3),
     };
-    const every = (fn: () => Promise<unknown>, interval: number): void => {
-      const t = setInterval(() => void fn().catch((e: unknown) => this.onWarning(`RedisJobStore ${this.prefix}: ${(e as Error).message}`, e)), interval);
-      t.unref();
-      this.timers.push(t);
-    };
-    every(() => this.heartbeat(), Math.max(50, Math.floor(this.leaseMs / 3)));
-    every(() => this.sweepStale(), Math.max(50, Math.floor(this.leaseMs / 2)));
   }
 
   // ---- JobStore ---------------------------------------------------------------------------
 
-  async create(job: JobRecord): Promise<void> {
-    const now = Date.now();
+  async create(job: JobRecord, lease?: JobLease): Promise<void> {
     const json = await this.run('create a job', () =>
       this.scripts.create([this.jobKey(job.id), this.keys.jobs, this.keys.counts, this.keys.active, this.keys.settled], [
         job.id,
         this.runner,
         this.keys.channel,
         ms(job.created_at),
-        now + this.leaseMs,
+        lease?.expiresAt ?? Date.now() + this.leaseMs,
         ms(job.completed_at),
         ...fields(job),
       ]),
     );
     if (json === null) throw new StoreCorruptError(`Job \`${job.id}\` already exists in Redis (${this.prefix})`);
-    if (ACTIVE_STATUSES.includes(job.status)) this.mine.add(job.id);
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -151,23 +157,19 @@ export class RedisJobStore implements JobStore {
   }
 
   async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
-    const now = Date.now();
-    const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? patch.started_at ?? isoTime(now) };
+    const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? patch.started_at ?? isoTime() };
     const json = (await this.run('update a job', () =>
       this.scripts.update([this.jobKey(id), this.keys.counts, this.keys.active, this.keys.settled], [
         id,
         this.runner,
         this.keys.channel,
         expect ? expect.join(',') : '',
-        now + this.leaseMs,
         ms(patch.completed_at),
+        patch.status ?? '',
         ...fields(values),
       ]),
     )) as string | null;
-    if (!json) return undefined;
-    const job = this.parse(json);
-    if (job && !ACTIVE_STATUSES.includes(job.status)) this.mine.delete(id);
-    return job;
+    return json ? this.parse(json) : undefined;
   }
 
   async list(query: JobQuery = {}): Promise<JobRecord[]> {
@@ -193,7 +195,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async prune(query: PruneQuery): Promise<number> {
-    const statuses = SETTLED_STATUSES.every((s) => query.statuses.includes(s)) ? '*' : query.statuses.join(',');
+    const statuses = FINAL_STATUSES.every((s) => query.statuses.includes(s)) ? '*' : query.statuses.join(',');
     let total = 0;
     for (;;) {
       const n = Number(
@@ -231,11 +233,36 @@ export class RedisJobStore implements JobStore {
     return () => this.watchers.delete(listener);
   }
 
-  /** Stops heartbeats and sweeps and closes the connections this store opened. Jobs stay in Redis. */
+  async renewLeases(_runner: string, ids: readonly string[], expiresAt: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return (await this.run('renew job leases', () => this.scripts.renew([this.keys.active], [this.prefix, expiresAt, ...ids]))) as string[];
+  }
+
+  async expireLeases(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]> {
+    const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? isoTime(now) };
+    const changed = (await this.run('mark expired jobs stale', () =>
+      this.scripts.expire([this.keys.active, this.keys.counts, this.keys.settled], [
+        this.prefix,
+        now,
+        this.keys.channel,
+        this.runner,
+        limit,
+        patch.status ?? '',
+        ...fields(values),
+      ]),
+    )) as string[];
+    const out: JobRecord[] = [];
+    for (const json of changed) {
+      const job = this.parse(json);
+      if (job) out.push(job);
+    }
+    return out;
+  }
+
+  /** Closes the connections this store opened. Jobs stay in Redis. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.timers.forEach((t) => clearInterval(t));
     const stop = async (c: Redis): Promise<void> => {
       if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
       else c.disconnect();
@@ -244,41 +271,10 @@ export class RedisJobStore implements JobStore {
     if (this.ownsClient) await stop(this.client);
   }
 
-  /** Marks jobs whose lease expired `stale` now (also runs every `leaseMs / 2`). Returns how many. */
-  async sweepStale(): Promise<number> {
-    if (this.closed || this.client.status !== 'ready') return 0;
-    const now = Date.now();
-    const error = { name: 'StaleJobError', message: `The process running this job stopped renewing its lease (${this.leaseMs} ms)` };
-    const swept = (await this.scripts.sweep([this.keys.active, this.keys.counts, this.keys.settled], [
-      this.prefix,
-      now,
-      this.keys.channel,
-      JSON.stringify(isoTime(now)),
-      JSON.stringify(error),
-      500,
-    ])) as string[];
-    for (const json of swept) {
-      const job = this.parse(json);
-      if (job) this.notify(job); // the sweeper's own watchers learn it here; others through pub/sub
-    }
-    return swept.length;
-  }
-
   // ---- internals ---------------------------------------------------------------------------
 
   private jobKey(id: string): string {
     return `${this.prefix}:job:${id}`;
-  }
-
-  /** Renews this process's leases; a job that settled elsewhere (a missed cancel) is told to the watchers. */
-  private async heartbeat(): Promise<void> {
-    if (this.closed || this.mine.size === 0 || this.client.status !== 'ready') return;
-    const gone = (await this.scripts.heartbeat([this.keys.active], [this.prefix, Date.now() + this.leaseMs, ...this.mine])) as string[];
-    for (const id of gone) {
-      this.mine.delete(id);
-      const job = await this.get(id);
-      if (job) this.notify(job);
-    }
   }
 
   private onMessage(message: string): void {
@@ -289,7 +285,6 @@ export class RedisJobStore implements JobStore {
   }
 
   private notify(job: JobRecord): void {
-    if (!ACTIVE_STATUSES.includes(job.status)) this.mine.delete(job.id);
     notifyWatchers(this.watchers, job);
   }
 

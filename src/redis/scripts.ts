@@ -1,3 +1,5 @@
+import { ACTIVE_STATUSES, JOB_STATUSES, TRANSITIONS } from '../index';
+
 /**
  * @internal Lua scripts of the Redis store. Every transition runs as one script, so it is atomic:
  * two processes acting on one job cannot lose an update.
@@ -7,9 +9,25 @@
  * `jobs` (all ids by creation time), `active` (pending/running ids by lease expiry), `settled`
  * (settled ids by settle time), `counts` (jobs per status). Changes are published as
  * `<runner>\n<record JSON>` on the events channel.
+ *
+ * The lifecycle rules (`is_active`, `can_apply`) are generated from the core's `TRANSITIONS`
+ * table, so the scripts cannot drift from it; a test checks every pair against `canApply`.
  */
 
-const RECORD_JSON = `
+const LIFECYCLE = `
+local NEXT = {${JOB_STATUSES.map((s) => `${s} = {${TRANSITIONS[s].map((t) => `${t} = true`).join(', ')}}`).join(', ')}}
+local ACTIVE = {${ACTIVE_STATUSES.map((s) => `${s} = true`).join(', ')}}
+local function is_active(s) return ACTIVE[s] == true end
+-- mirrors canApply(): never a final record; only allowed status changes; the expected statuses if given
+local function can_apply(old, new, expect)
+  if not is_active(old) then return false end
+  if expect ~= '' and not string.find(',' .. expect .. ',', ',' .. old .. ',', 1, true) then return false end
+  if new ~= '' and new ~= old and not (NEXT[old] and NEXT[old][new]) then return false end
+  return true
+end
+`;
+
+const RECORD_JSON = `${LIFECYCLE}
 local function record_json(key)
   local h = redis.call('HGETALL', key)
   if #h == 0 then return false end
@@ -21,15 +39,13 @@ local function record_json(key)
   end
   return '{' .. table.concat(parts, ',') .. '}'
 end
-local function is_active(s) return s == 'pending' or s == 'running' end
--- moves a job between the indexes when its status changes
+-- moves a job between the indexes when its status changes (an active job keeps its lease)
 local function reindex(counts, active, settled, id, old, new, lease_at, settled_at)
   if old == new then return end
   if old then redis.call('HINCRBY', counts, old, -1) end
   redis.call('HINCRBY', counts, new, 1)
   if is_active(new) then
-    redis.call('ZREM', settled, id)
-    redis.call('ZADD', active, lease_at, id)
+    if not old then redis.call('ZADD', active, lease_at, id) end
   else
     redis.call('ZREM', active, id)
     redis.call('ZADD', settled, settled_at, id)
@@ -48,13 +64,16 @@ redis.call('PUBLISH', ARGV[3], ARGV[2] .. '\\n' .. json)
 return json
 `;
 
-/** KEYS: job, counts, active, settled. ARGV: id, runner, channel, expected statuses (comma list, '' = any), lease-at ms, settled-at ms, field/value pairs… */
+/**
+ * KEYS: job, counts, active, settled. ARGV: id, runner, channel, expected statuses (comma list,
+ * '' = any), settled-at ms, new status ('' = unchanged), field/value pairs…
+ */
 export const UPDATE = `${RECORD_JSON}
 local old = redis.call('HGET', KEYS[1], 'status')
 if not old then return false end
-if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then return false end
+if not can_apply(old, ARGV[6], ARGV[4]) then return false end
 if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
-reindex(KEYS[2], KEYS[3], KEYS[4], ARGV[1], old, redis.call('HGET', KEYS[1], 'status'), ARGV[5], ARGV[6])
+reindex(KEYS[2], KEYS[3], KEYS[4], ARGV[1], old, redis.call('HGET', KEYS[1], 'status'), 0, ARGV[5])
 local json = record_json(KEYS[1])
 redis.call('PUBLISH', ARGV[3], ARGV[2] .. '\\n' .. json)
 return json
@@ -68,19 +87,20 @@ return out
 `;
 
 /**
- * Jobs whose lease expired become stale. KEYS: active, counts, settled. ARGV: prefix, now ms,
- * channel, now (JSON string), error (JSON), limit. Returns the stale records.
+ * Applies a patch (a stale mark) to active jobs whose lease expired. KEYS: active, counts,
+ * settled. ARGV: prefix, now ms, channel, runner, limit, new status, field/value pairs….
+ * Returns the changed records.
  */
-export const SWEEP = `${RECORD_JSON}
+export const EXPIRE = `${RECORD_JSON}
 local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[6]))) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[5]))) do
   local key = ARGV[1] .. ':job:' .. id
   local old = redis.call('HGET', key, 'status')
-  if old and is_active(old) then
-    redis.call('HSET', key, 'status', 'stale', 'completed_at', ARGV[4], 'updated_at', ARGV[4], 'error', ARGV[5])
-    reindex(KEYS[2], KEYS[1], KEYS[3], id, old, 'stale', 0, ARGV[2])
+  if old and can_apply(old, ARGV[6], '') then
+    redis.call('HSET', key, unpack(ARGV, 7))
+    reindex(KEYS[2], KEYS[1], KEYS[3], id, old, ARGV[6], 0, ARGV[2])
     local json = record_json(key)
-    redis.call('PUBLISH', ARGV[3], 'sweeper\\n' .. json)
+    redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. json)
     out[#out + 1] = json
   else
     redis.call('ZREM', KEYS[1], id)
@@ -90,15 +110,15 @@ return out
 `;
 
 /**
- * Renews the leases of this process's jobs. KEYS: active. ARGV: prefix, lease-at ms, ids….
- * Returns the ids that are no longer active (settled elsewhere, e.g. cancelled).
+ * Renews leases. KEYS: active. ARGV: prefix, lease-at ms, ids…. Returns the ids that are no
+ * longer active (settled elsewhere, marked stale, or gone).
  */
-export const HEARTBEAT = `
+export const RENEW = `${LIFECYCLE}
 local gone = {}
 for i = 3, #ARGV do
   local s = redis.call('HGET', ARGV[1] .. ':job:' .. ARGV[i], 'status')
-  if s == 'pending' or s == 'running' then
-    redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[i])
+  if s and is_active(s) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
   else
     gone[#gone + 1] = ARGV[i]
   end

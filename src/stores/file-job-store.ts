@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
+import { applyPatch, canApply, isActive } from '../lifecycle';
 import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../options';
-import { ACTIVE_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
-import { FileLock, pidAlive } from './file-lock';
-import { applyPatch, JobIndex } from './job-index';
-import { notifyWatchers, type JobQuery, type JobStore, type PruneQuery } from './job-store';
+import type { JobPatch, JobRecord, JobStatus } from '../types';
+import { FileLock } from './file/file-lock';
+import { Runners } from './file/runners';
+import { JobIndex } from './job-index';
+import { notifyWatchers, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
 import { parseJobRecord } from './record-schema';
 
 /** Options of `new FileJobStore()`. */
@@ -18,8 +20,11 @@ export interface FileJobStoreOptions {
   fsync?: boolean;
   /** How long a write may wait for another process's lock. @default 10000 */
   lockTimeoutMs?: number;
-  /** How often this process says it is alive; a process silent for 3 heartbeats (or whose pid is gone) is dead. @default 5000 */
-  heartbeatMs?: number;
+  /**
+   * How long a JobManager may go silent (not renew its lease) before its jobs are marked stale.
+   * A process that is gone is noticed sooner, by its pid. @default 30000
+   */
+  leaseMs?: number;
   /** How often changes made by other processes are looked for while someone watches. @default 200 */
   watchIntervalMs?: number;
   /** The log is compacted once larger than this and twice its live records. @default 1048576 */
@@ -33,7 +38,7 @@ const optionsSchema = z
     path: z.string().min(1),
     fsync: z.boolean().optional(),
     lockTimeoutMs: z.number().positive().optional(),
-    heartbeatMs: z.number().positive().finite().optional(),
+    leaseMs: z.number().int().min(100).max(2 ** 31 - 1).optional(),
     watchIntervalMs: z.number().positive().finite().optional(),
     compactMinBytes: z.number().int().nonnegative().optional(),
     onWarning: warningSinkSchema.optional(),
@@ -47,33 +52,12 @@ const lineSchema = z.union([
 ]);
 
 type Op =
-  | { kind: 'create'; job: JobRecord; done: (r: JobRecord | undefined, e?: unknown) => void }
+  | { kind: 'create'; job: JobRecord; runner: string | undefined; done: (r: JobRecord | undefined, e?: unknown) => void }
   | { kind: 'update'; id: string; patch: JobPatch; expect?: readonly JobStatus[]; done: (r: JobRecord | undefined, e?: unknown) => void }
   | { kind: 'delete'; ids: string[]; done: (r: number, e?: unknown) => void }
-  | { kind: 'sweep'; done: (r: number, e?: unknown) => void };
+  | { kind: 'expire'; now: number; patch: JobPatch; limit: number; done: (r: JobRecord[], e?: unknown) => void };
 
 const NL = 0x0a;
-
-const runnerFileSchema = z.object({ pid: z.number().int(), start: z.string().nullable() });
-
-interface RunnerInfo {
-  pid: number;
-  /** Start time the runner recorded for its process (from /proc), if any. */
-  start: string | null;
-  /** Start time of the process that has this pid now, if /proc tells. */
-  currentStart: string | null;
-  mtimeMs: number;
-}
-
-/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null where there is no /proc. */
-async function processStart(pid: number): Promise<string | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Jobs in an append-only JSON-lines log on this machine's disk: they survive restarts and
@@ -84,8 +68,9 @@ async function processStart(pid: number): Promise<string | null> {
  *   A ticket is handed out only after its job's line is fsync'd.
  * - Processes sharing the directory take a short lock per batch, read each other's lines before
  *   answering, and so see each other's jobs; `watch` reports other processes' changes.
- * - Jobs left `pending`/`running` by a process that died (its pid is gone, or it stopped
- *   heartbeating) become `stale` at the next start or heartbeat of any process.
+ * - Leases: each JobManager's runner file in `runners/` says until when it vouches for its jobs;
+ *   jobs of a runner whose lease expired, or whose process is gone (pid check), are marked
+ *   `stale` by the next sweep of any manager sharing the directory.
  * - A torn last line (a kill mid-write) is cut off; corrupt lines are reported, the file is kept
  *   aside as `jobs.jsonl.corrupt-<time>`, and every valid record is kept.
  * - The log is compacted (written anew and renamed over, atomically) once mostly garbage.
@@ -98,13 +83,17 @@ export class FileJobStore implements JobStore {
   /** The store's directory (absolute). */
   readonly path: string;
   private readonly logPath: string;
-  private readonly runnersDir: string;
-  private readonly runner = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  private readonly runnerPath: string;
+  /** Who wrote a line (this store instance; its own lines are not echoed to its watchers). */
+  private readonly writer = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly runnerFiles: Runners;
+  /** Runners whose file this store has written (or is writing). */
+  private readonly ownRunners = new Map<string, Promise<void>>();
+  /** How long a manager may go silent before its jobs are stale. */
+  readonly leaseMs: number;
   private readonly opts: Required<Omit<FileJobStoreOptions, 'onWarning'>> & Pick<FileJobStoreOptions, 'onWarning'>;
   private readonly lock: FileLock;
   private readonly index = new JobIndex();
-  /** Which runner runs each active job (settled jobs need none). */
+  /** Which runner (JobManager) runs each active job (settled jobs need none). */
   private readonly runners = new Map<string, string>();
   /** Lines and bytes read or written: their average estimates the size of a compacted log. */
   private linesSeen = 0;
@@ -120,7 +109,6 @@ export class FileJobStore implements JobStore {
   private flushing: Promise<void> | undefined;
   private readonly watchers = new Set<(job: JobRecord) => void>();
   private watchTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   /**
@@ -129,11 +117,11 @@ export class FileJobStore implements JobStore {
    */
   constructor(options: FileJobStoreOptions) {
     const o = parseOrThrow(optionsSchema, options, 'FileJobStore');
-    this.opts = { fsync: true, lockTimeoutMs: 10_000, heartbeatMs: 5_000, watchIntervalMs: 200, compactMinBytes: 1 << 20, ...o };
+    this.opts = { fsync: true, lockTimeoutMs: 10_000, leaseMs: 30_000, watchIntervalMs: 200, compactMinBytes: 1 << 20, ...o };
+    this.leaseMs = this.opts.leaseMs;
     this.path = resolve(o.path);
     this.logPath = join(this.path, 'jobs.jsonl');
-    this.runnersDir = join(this.path, 'runners');
-    this.runnerPath = join(this.runnersDir, this.runner);
+    this.runnerFiles = new Runners(join(this.path, 'runners'));
     this.lock = new FileLock(join(this.path, 'jobs.lock'), this.opts.lockTimeoutMs);
     this.ready = this.open();
     this.ready.catch(() => undefined); // reported by every call instead
@@ -141,8 +129,9 @@ export class FileJobStore implements JobStore {
 
   // ---- JobStore ---------------------------------------------------------------------------
 
-  async create(job: JobRecord): Promise<void> {
-    const created = await this.submit<JobRecord | undefined>({ kind: 'create', job: Object.freeze({ ...job }) } as Op);
+  async create(job: JobRecord, lease?: JobLease): Promise<void> {
+    if (lease) await this.ensureRunner(lease);
+    const created = await this.submit<JobRecord | undefined>({ kind: 'create', job: Object.freeze({ ...job }), runner: lease?.runner } as Op);
     if (!created) throw new StoreCorruptError(`Job \`${job.id}\` already exists in ${this.logPath}`);
   }
 
@@ -190,39 +179,54 @@ export class FileJobStore implements JobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.ready.catch(() => undefined); // opening starts the heartbeat: stop it after
+    await this.ready.catch(() => undefined);
     clearInterval(this.watchTimer);
-    clearInterval(this.heartbeatTimer);
     while (this.flushing) await this.flushing;
-    await unlink(this.runnerPath).catch(() => undefined);
     await this.serial(async () => {
       await this.fh?.close().catch(() => undefined);
       this.fh = undefined;
     });
   }
 
-  /** Marks jobs of dead processes `stale` now (it also happens at start and every heartbeat). Returns how many. */
-  sweepStale(): Promise<number> {
-    return this.submit<number>({ kind: 'sweep' } as Op);
+  async renewLeases(runner: string, ids: readonly string[], expiresAt: number): Promise<string[]> {
+    await this.ready;
+    await this.runnerFiles.renew(runner, expiresAt);
+    this.ownRunners.set(runner, Promise.resolve());
+    await this.fresh();
+    return ids.filter((id) => {
+      const job = this.index.get(id);
+      return !job || !isActive(job.status);
+    });
+  }
+
+  expireLeases(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]> {
+    return this.submit<JobRecord[]>({ kind: 'expire', now, patch, limit } as Op);
+  }
+
+  /** A runner's file exists before the first line that names it (so no one takes it for dead). */
+  private ensureRunner(lease: JobLease): Promise<void> {
+    let written = this.ownRunners.get(lease.runner);
+    if (!written) {
+      written = this.ready.then(() => this.runnerFiles.renew(lease.runner, lease.expiresAt));
+      this.ownRunners.set(lease.runner, written);
+      written.catch(() => this.ownRunners.delete(lease.runner));
+    }
+    return written;
   }
 
   // ---- opening and reading -----------------------------------------------------------------
 
   private async open(): Promise<void> {
     try {
-      await mkdir(this.runnersDir, { recursive: true, mode: 0o700 });
-      await writeFile(this.runnerPath, JSON.stringify({ pid: process.pid, start: await processStart(process.pid) }), { mode: 0o600 });
+      await mkdir(join(this.path, 'runners'), { recursive: true, mode: 0o700 });
       await this.lock.with(async () => {
         await this.reopen();
         await this.repairTail();
         await this.readNew(true);
-        await this.markStale();
       });
     } catch (e) {
       throw e instanceof SmartAsyncError ? e : new StoreUnavailableError(`Cannot open file job store at ${this.path}: ${(e as Error).message}`, { cause: e });
     }
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
-    this.heartbeatTimer.unref();
   }
 
   /** (Re)opens the log and forgets everything read from the previous file. */
@@ -343,7 +347,7 @@ export class FileJobStore implements JobStore {
     this.setRunner(job, line.run);
     this.index.put(job);
     this.account(bytes);
-    if (line.by !== this.runner && changed(job)) this.notify(job);
+    if (line.by !== this.writer && changed(job)) this.notify(job);
   }
 
   /** Corrupt lines: keep the file aside, say so, and (under the lock) write a clean log. */
@@ -364,7 +368,7 @@ export class FileJobStore implements JobStore {
   }
 
   private setRunner(job: JobRecord, runner: string): void {
-    if (ACTIVE_STATUSES.includes(job.status)) this.runners.set(job.id, runner);
+    if (isActive(job.status)) this.runners.set(job.id, runner);
     else this.runners.delete(job.id);
   }
 
@@ -413,12 +417,12 @@ export class FileJobStore implements JobStore {
 
   private async writeBatch(batch: Op[]): Promise<unknown[]> {
     await this.readNew(true);
-    if (batch.some((op) => op.kind === 'sweep')) await this.refreshRunners();
+    const expiring = batch.some((op) => op.kind === 'expire') ? await this.deadRunners() : undefined;
     await this.repairTail(); // a writer killed mid-line since our last read
     const lines: string[] = [];
-    const put = (job: JobRecord): void => {
-      const run = this.runners.get(job.id) ?? this.runner;
-      const text = JSON.stringify({ op: 'put', by: this.runner, run, job });
+    const put = (job: JobRecord, runner?: string): void => {
+      const run = runner ?? this.runners.get(job.id) ?? this.writer;
+      const text = JSON.stringify({ op: 'put', by: this.writer, run, job });
       lines.push(text);
       this.setRunner(job, run);
       this.index.put(job);
@@ -428,11 +432,11 @@ export class FileJobStore implements JobStore {
       switch (op.kind) {
         case 'create':
           if (this.index.get(op.job.id)) return undefined;
-          put(op.job);
+          put(op.job, op.runner);
           return op.job;
         case 'update': {
           const cur = this.index.get(op.id);
-          if (!cur || (op.expect && !op.expect.includes(cur.status))) return undefined;
+          if (!cur || !canApply(cur, op.patch, op.expect)) return undefined;
           const next = applyPatch(cur, op.patch);
           put(next);
           return next;
@@ -443,16 +447,17 @@ export class FileJobStore implements JobStore {
           ids.forEach((id) => this.forget(id));
           return ids.length;
         }
-        case 'sweep':
-          return this.staleCandidates().map((job) => {
-            const next = applyPatch(job, {
-              status: 'stale',
-              completed_at: new Date().toISOString(),
-              error: { name: 'StaleJobError', message: `The process that ran this job (pid ${parseInt(this.runners.get(job.id) ?? '', 10)}) stopped before it settled` },
-            });
+        case 'expire': {
+          const out: JobRecord[] = [];
+          for (const job of this.index.values()) {
+            if (out.length >= op.limit) break;
+            if (!isActive(job.status) || !canApply(job, op.patch) || !expiring!.dead.has(this.runners.get(job.id) ?? '')) continue;
+            const next = applyPatch(job, op.patch);
             put(next);
-            return next;
-          });
+            out.push(next);
+          }
+          return out;
+        }
       }
     });
     if (lines.length > 0) {
@@ -462,14 +467,7 @@ export class FileJobStore implements JobStore {
       if (this.opts.fsync) await this.fh!.datasync();
       this.offset += buf.length;
     }
-    // Sweeps are made here but seen as outside changes by waiters: tell the watchers.
-    batch.forEach((op, i) => {
-      if (op.kind === 'sweep') {
-        const swept = results[i] as JobRecord[];
-        swept.forEach((job) => this.notify(job));
-        results[i] = swept.length;
-      }
-    });
+    if (expiring) await this.runnerFiles.removeDead(Array.from(expiring.gone).filter((r) => !this.runnerInUse(r)));
     const liveEstimate = this.index.size * (this.bytesSeen / Math.max(1, this.linesSeen));
     if (this.offset > this.opts.compactMinBytes && this.offset > 2 * liveEstimate) await this.compact();
     return results;
@@ -483,7 +481,7 @@ export class FileJobStore implements JobStore {
       const chunk: string[] = [];
       let size = 0;
       for (const job of this.index.values()) {
-        const run = this.runners.get(job.id) ?? this.runner;
+        const run = this.runners.get(job.id) ?? this.writer;
         chunk.push(JSON.stringify({ op: 'put', by: run, run, job }));
         if (chunk.length === 1000) {
           const text = `${chunk.join('\n')}\n`;
@@ -523,72 +521,23 @@ export class FileJobStore implements JobStore {
 
   // ---- liveness ----------------------------------------------------------------------------
 
-  private async heartbeat(): Promise<void> {
-    try {
-      const now = new Date();
-      await utimes(this.runnerPath, now, now);
-      await this.fresh();
-      await this.refreshRunners();
-      if (this.staleCandidates().length > 0) await this.sweepStale();
-    } catch (e) {
-      this.warn(`FileJobStore ${this.path}: heartbeat failed: ${(e as Error).message}`, e);
+  /** Under the lock: runners (of active jobs, or with a file) that no longer vouch for their jobs, and which of them are gone. */
+  private async deadRunners(): Promise<{ dead: Set<string>; gone: Set<string> }> {
+    await this.runnerFiles.refresh();
+    const now = Date.now();
+    const dead = new Set<string>();
+    const gone = new Set<string>();
+    for (const runner of new Set([...this.runners.values(), ...this.runnerFiles.names()])) {
+      const state = await this.runnerFiles.state(runner, now);
+      if (state !== 'alive') dead.add(runner);
+      if (state === 'gone') gone.add(runner);
     }
+    return { dead, gone };
   }
 
-  /** At open, under the lock: the jobs of dead processes become stale. */
-  private async markStale(): Promise<void> {
-    await this.refreshRunners();
-    if (this.staleCandidates().length === 0) return;
-    const [swept] = await this.writeBatch([{ kind: 'sweep', done: () => undefined }]);
-    if ((swept as number) > 0) this.warn(`FileJobStore ${this.path}: ${String(swept)} job(s) of stopped processes marked stale`);
-  }
-
-  /** Active jobs whose runner is another process that is no longer alive. */
-  private staleCandidates(): JobRecord[] {
-    const alive = new Map<string, boolean>();
-    const out: JobRecord[] = [];
-    for (const job of this.index.values()) {
-      if (!ACTIVE_STATUSES.includes(job.status)) continue;
-      const runner = this.runners.get(job.id) ?? '';
-      if (runner === this.runner) continue;
-      let ok = alive.get(runner);
-      if (ok === undefined) alive.set(runner, (ok = this.runnerAlive(runner)));
-      if (!ok) out.push(job);
-    }
-    return out;
-  }
-
-  /** What the runner files say, refreshed before each stale check. */
-  private runnerInfo = new Map<string, RunnerInfo>();
-
-  /**
-   * A runner is alive while its file exists and its process does: the pid exists and, where
-   * /proc tells, started when the runner said (so a reused pid is not mistaken for it). Without
-   * /proc, a runner whose file went 3 heartbeats untouched is taken for dead.
-   */
-  private runnerAlive(runner: string): boolean {
-    const info = this.runnerInfo.get(runner);
-    if (!info || !pidAlive(info.pid)) return false;
-    if (info.start !== null && info.currentStart !== null) return info.start === info.currentStart;
-    return Date.now() - info.mtimeMs < 3 * this.opts.heartbeatMs;
-  }
-
-  private async refreshRunners(): Promise<void> {
-    const names = await readdir(this.runnersDir).catch(() => [] as string[]);
-    const next = new Map<string, RunnerInfo>();
-    await Promise.all(
-      names.map(async (name) => {
-        try {
-          const file = join(this.runnersDir, name);
-          const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-          const { pid, start } = runnerFileSchema.parse(JSON.parse(text));
-          next.set(name, { pid, start, mtimeMs: st.mtimeMs, currentStart: pidAlive(pid) ? await processStart(pid) : null });
-        } catch {
-          // unreadable or half-written: treated as absent
-        }
-      }),
-    );
-    this.runnerInfo = next;
+  private runnerInUse(runner: string): boolean {
+    for (const r of this.runners.values()) if (r === runner) return true;
+    return false;
   }
 
   private notify(job: JobRecord): void {

@@ -1,13 +1,8 @@
-import { isoTime } from '../clock';
-import { SETTLED_STATUSES, type JobPatch, type JobRecord, type JobStatus } from '../types';
+import { FINAL_STATUSES, isFinal } from '../lifecycle';
+import type { JobRecord, JobStatus } from '../types';
 import { emptyCounts, type JobQuery, type PruneQuery } from './job-store';
 
-/** @internal Applies a patch to a record: a new frozen record with a fresh `updated_at`. */
-export function applyPatch(job: JobRecord, patch: JobPatch, now = patch.completed_at ?? patch.started_at ?? isoTime()): JobRecord {
-  return Object.freeze({ ...job, ...patch, updated_at: now });
-}
-
-/** @internal Whether a record matches a list query (all but `limit`). */
+/** Whether a record matches a list query (all but `limit`): for stores that filter in code. */
 export function matchesQuery(job: JobRecord, q: JobQuery): boolean {
   return (
     (q.statuses === undefined || q.statuses.includes(job.status)) &&
@@ -16,27 +11,30 @@ export function matchesQuery(job: JobRecord, q: JobQuery): boolean {
   );
 }
 
-const isSettled = (s: JobStatus): boolean => s !== 'pending' && s !== 'running';
 const settledAt = (job: JobRecord): string => job.completed_at ?? job.updated_at;
 
 /**
- * @internal Jobs in memory, indexed for the store operations: records in creation order, settled
- * ids in settle order (so retention prunes the oldest in O(1) per job), counts per status.
- * Records are frozen; reads cost no copy.
+ * Jobs in memory, indexed for the store operations: records in creation order, settled ids in
+ * settle order (so retention prunes the oldest in O(1) per job), counts per status. Records are
+ * frozen; reads cost no copy. Part of the store kit: a store that keeps a copy of its jobs in
+ * memory (the file store does) can answer `list`, `prune` and `counts` from it.
  */
 export class JobIndex {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly settled = new Set<string>();
   private readonly tally = emptyCounts();
 
+  /** How many records. */
   get size(): number {
     return this.jobs.size;
   }
 
+  /** One record. */
   get(id: string): JobRecord | undefined {
     return this.jobs.get(id);
   }
 
+  /** Every record, in creation order. */
   values(): IterableIterator<JobRecord> {
     return this.jobs.values();
   }
@@ -46,13 +44,14 @@ export class JobIndex {
     const old = this.jobs.get(job.id);
     if (old) {
       this.tally[old.status]--;
-      if (isSettled(old.status)) this.settled.delete(job.id);
+      if (isFinal(old.status)) this.settled.delete(job.id);
     }
     this.tally[job.status]++;
     this.jobs.set(job.id, job);
-    if (isSettled(job.status)) this.settled.add(job.id);
+    if (isFinal(job.status)) this.settled.add(job.id);
   }
 
+  /** Removes a record, if there. */
   remove(id: string): void {
     const job = this.jobs.get(id);
     if (!job) return;
@@ -61,6 +60,7 @@ export class JobIndex {
     this.settled.delete(id);
   }
 
+  /** Removes every record. */
   clear(): void {
     for (const id of Array.from(this.jobs.keys())) this.remove(id);
   }
@@ -82,7 +82,7 @@ export class JobIndex {
     const keep = query.keepNewest ?? Infinity;
     const before = query.settledBefore;
     const out: string[] = [];
-    if (SETTLED_STATUSES.every((s) => query.statuses.includes(s))) {
+    if (FINAL_STATUSES.every((s) => query.statuses.includes(s))) {
       // Fast path: settle order is completion order, so stop at the first job both rules keep.
       let left = this.settled.size;
       for (const id of this.settled) {
@@ -100,6 +100,7 @@ export class JobIndex {
     return out;
   }
 
+  /** Records per status (a copy). */
   counts(): Record<JobStatus, number> {
     return { ...this.tally };
   }

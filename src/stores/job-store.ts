@@ -22,12 +22,29 @@ export interface PruneQuery {
   keepNewest?: number;
 }
 
+/** A runner's claim on a job it runs: it vouches for the job until `expiresAt`. */
+export interface JobLease {
+  /** Who runs the job: one random id per JobManager. */
+  runner: string;
+  /** Epoch milliseconds until which the runner vouches for the job. */
+  expiresAt: number;
+}
+
 /**
  * The persistence interface behind a `JobManager`. Implement it to keep jobs anywhere; register
  * your store with `container.register(JOB_STORE, { useValue: store })`.
  *
- * A store keeps JSON `JobRecord`s and does no job logic: the JobManager decides every transition
- * and asks the store to apply it atomically through `update(id, patch, expect)`.
+ * A store keeps JSON `JobRecord`s and decides nothing: the JobManager decides every transition
+ * and asks the store to apply it atomically through `update(id, patch, expect)`, which must
+ * refuse what `canApply()` refuses (a final record never changes). Everything a store needs is
+ * exported by `smart-async` (the store kit); `describeJobStore()` from `smart-async/testing`
+ * checks a store against this contract.
+ *
+ * **Leases** (optional, `renewLeases` and `expireLeases` together): a store that implements
+ * them gets crash detection. The manager running a job holds a lease on it (given to `create`),
+ * renews it, and any manager sharing the store marks jobs whose lease expired `stale`. A store
+ * without them cannot tell a crashed process from a slow one: its jobs stay `running` if their
+ * process dies (fine for a store that lives and dies with its process, as the memory store does).
  */
 export interface JobStore {
   /** Short name shown by `health()`: `memory`, `file`, `redis`, … */
@@ -35,16 +52,15 @@ export interface JobStore {
   /**
    * Stores a new record (the store may keep and freeze the object it is given). Resolves once the
    * record is as durable as the store can make it; rejects if a job with that id exists.
-   * A store that keeps the record before returning (in memory) may return nothing, and throw
-   * instead of rejecting: the caller then gets its ticket without waiting a turn.
+   * `lease`: the runner's first lease on the job (stores with leases keep it atomically with the record).
    */
-  create(job: JobRecord): Promise<void> | void;
+  create(job: JobRecord, lease?: JobLease): Promise<void>;
   /** One record, or `undefined`. */
   get(id: string): Promise<JobRecord | undefined>;
   /**
-   * Applies `patch` (and a fresh `updated_at`) atomically, if the job exists and, when `expect`
-   * is given, its current status is one of `expect`. Resolves to the new record, or `undefined`
-   * when the job is missing or the condition failed.
+   * Applies `patch` (and a fresh `updated_at`) atomically if `canApply(current, patch, expect)`:
+   * the job exists, is not final, the status change is allowed, and, when `expect` is given, its
+   * current status is one of `expect`. Resolves to the new record, or `undefined` when refused.
    */
   update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined>;
   /** Records matching the query, newest first. */
@@ -60,6 +76,31 @@ export interface JobStore {
    * `cancel()` work across them). Returns a function that unsubscribes.
    */
   watch?(listener: (job: JobRecord) => void): () => void;
+  /**
+   * Optional (leases): how long a runner may go silent before its jobs are stale; the manager
+   * renews every third of it. @default 30000
+   */
+  readonly leaseMs?: number;
+  /**
+   * Optional (leases): extends `runner`'s lease on these jobs to `expiresAt`. Resolves to the ids
+   * among them that are no longer active (settled elsewhere, marked stale, or gone): the runner
+   * stops their work.
+   */
+  renewLeases?(runner: string, ids: readonly string[], expiresAt: number): Promise<string[]>;
+  /**
+   * Optional (leases): applies `patch` (a stale mark) atomically to at most `limit` active jobs
+   * whose lease expired before `now` (or whose runner the store knows to be dead), and resolves
+   * to the records it changed.
+   */
+  expireLeases?(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]>;
+}
+
+/** A store that implements the lease mechanism. */
+export type LeasedJobStore = JobStore & Required<Pick<JobStore, 'renewLeases' | 'expireLeases'>>;
+
+/** Whether a store implements the lease mechanism (`renewLeases` and `expireLeases`). */
+export function hasLeases(store: JobStore): store is LeasedJobStore {
+  return typeof store.renewLeases === 'function' && typeof store.expireLeases === 'function';
 }
 
 /** Tells each watcher about a change; a watcher that throws does not stop the others. */

@@ -1,11 +1,13 @@
 import { StoreCorruptError } from '../errors';
+import { applyPatch, canApply } from '../lifecycle';
 import type { JobPatch, JobRecord, JobStatus } from '../types';
-import { applyPatch, JobIndex } from './job-index';
+import { JobIndex } from './job-index';
 import type { JobQuery, JobStore, PruneQuery } from './job-store';
 
 /**
- * The default store: jobs live in this process's memory and are gone when it exits.
- * Records are frozen; reads cost no copy. Pruning the oldest settled jobs is O(1) per job.
+ * The default store: jobs live in this process's memory and are gone when it exits (so it needs
+ * no leases: its jobs cannot outlive their process). Records are frozen; reads cost no copy.
+ * Pruning the oldest settled jobs is O(1) per job.
  *
  * @example
  * container.register(JOB_STORE, { useValue: new MemoryJobStore() });
@@ -14,8 +16,17 @@ export class MemoryJobStore implements JobStore {
   readonly kind: string = 'memory';
   private readonly index = new JobIndex();
 
-  /** Stores the record before returning (nothing to wait for). @throws StoreCorruptError if the id exists. */
-  create(job: JobRecord): Promise<void> | void {
+  /** @throws StoreCorruptError (as a rejection) if the id exists. */
+  async create(job: JobRecord): Promise<void> {
+    this.insert(job);
+  }
+
+  /**
+   * `create` without the promise: the record is stored when it returns. The JobManager uses it
+   * when `create` is not overridden, so a ticket goes out without waiting a turn.
+   * @throws StoreCorruptError if the id exists.
+   */
+  insert(job: JobRecord): void {
     if (this.index.get(job.id)) throw new StoreCorruptError(`Job \`${job.id}\` already exists`);
     this.index.put(Object.freeze(job)); // the store owns the record from here on
   }
@@ -26,7 +37,7 @@ export class MemoryJobStore implements JobStore {
 
   async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
     const job = this.index.get(id);
-    if (!job || (expect && !expect.includes(job.status))) return undefined;
+    if (!job || !canApply(job, patch, expect)) return undefined;
     const next = applyPatch(job, patch);
     this.index.put(next);
     return next;

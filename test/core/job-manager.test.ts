@@ -13,6 +13,7 @@ import {
   MemoryJobStore,
   SmartAsync,
   SmartAsyncConfigError,
+  StaleJobError,
   StoreUnavailableError,
   withCallOptions,
   type JobRecord,
@@ -239,21 +240,55 @@ describe('cancel', () => {
     expect(await manager.cancel(id)).toEqual(done);
   });
 
-  test('the caller’s own signal (withCallOptions) aborts the work after the switch', async () => {
+  test('the caller’s signal aborts the inline attempt: the call rejects with its reason and the work is told', async () => {
     const { manager } = useHarness();
     const ac = new AbortController();
+    let seen: unknown;
+    class Slow {
+      @SmartAsync({ timeoutMs: 5_000 })
+      async run(): Promise<SmartResult<string>> {
+        const { signal } = jobContext()!;
+        await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+        seen = signal.reason;
+        return 'too late';
+      }
+    }
+    const call = withCallOptions({ signal: ac.signal }, () => new Slow().run());
+    await sleep(20);
+    const reason = new Error('request closed');
+    ac.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    expect(seen).toBe(reason);
+    expect(await manager.list()).toEqual([]); // it never became a job
+  });
+
+  test('once the ticket is handed out, the caller’s signal no longer touches the job', async () => {
+    const { manager } = useHarness();
+    const ac = new AbortController();
+    let aborted = false;
     class Slow {
       @SmartAsync({ timeoutMs: 30 })
       async run(): Promise<SmartResult<string>> {
         const { signal } = jobContext()!;
-        await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-        throw signal.reason;
+        await sleep(150);
+        aborted = signal.aborted;
+        return 'finished';
       }
     }
     const ticket = ticketOf(await withCallOptions({ signal: ac.signal }, () => new Slow().run()));
-    ac.abort(new Error('request cancelled'));
+    ac.abort(new Error('response sent, connection closed'));
     const job = await manager.wait(ticket.job_id);
-    expect(job).toMatchObject({ status: 'failed', error: { message: 'request cancelled' } });
+    expect(job).toMatchObject({ status: 'completed', result: 'finished' });
+    expect(aborted).toBe(false);
+  });
+
+  test('a caller’s signal already aborted starts nothing', async () => {
+    const { manager } = useHarness();
+    let ran = false;
+    const reason = new Error('gone already');
+    const out = manager.launch(() => (ran = true), { label: 'x', signal: AbortSignal.abort(reason) });
+    await expect(out).rejects.toBe(reason);
+    expect(ran).toBe(false);
   });
 });
 
@@ -409,7 +444,9 @@ describe('health, events and lifecycle', () => {
       }
     }
     const { manager } = useHarness(undefined, new Broken());
-    expect(await manager.health()).toMatchObject({ status: 'unavailable', error: 'disk gone' });
+    const health = await manager.health();
+    expect(health).toMatchObject({ status: 'unavailable' });
+    expect(health.error).toContain('disk gone');
   });
 
   test('a listener that throws is reported through onWarning and the job still settles', async () => {
@@ -445,9 +482,9 @@ describe('health, events and lifecycle', () => {
     expect(aborted).toBe(true);
   });
 
-  test('a store whose create throws at once (a synchronous store) fails the call the same way', async () => {
+  test('a store whose create throws at once instead of rejecting fails the call the same way', async () => {
     class FullNow extends MemoryJobStore {
-      override create(): void {
+      override create(): Promise<void> {
         throw new Error('no room');
       }
     }
@@ -460,13 +497,12 @@ describe('health, events and lifecycle', () => {
 
   test('a create that returns a foreign thenable is waited for like a promise', async () => {
     class Thenable extends MemoryJobStore {
-      override create(job: JobRecord): Promise<void> | void {
+      override create(job: JobRecord): Promise<void> {
         // What a store built on another promise library might hand back: not a native promise.
         const thenable = {
           then: (ok: () => void): void => {
             setTimeout(() => {
-              super.create(job);
-              ok();
+              void super.create(job).then(ok);
             }, 30);
           },
         };
@@ -548,8 +584,9 @@ describe('health, events and lifecycle', () => {
     const settled: string[] = [];
     manager.on('settled', (job) => settled.push(job.status));
     await manager.close();
-    expect(reason).toBeInstanceOf(JobCancelledError);
-    expect(await manager.get(id)).toMatchObject({ status: 'stale', error: { name: 'ShutdownError' } });
+    expect(reason).toBeInstanceOf(StaleJobError);
+    expect((reason as StaleJobError).code).toBe('JOB_STALE');
+    expect(await manager.get(id)).toMatchObject({ status: 'stale', error: { name: 'StaleJobError', code: 'JOB_STALE' } });
     expect(await waited).toMatchObject({ id, status: 'stale' });
     expect(settled).toEqual(['stale']);
   });

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileJobStore, isJobTicket, jobContext, JobManager, SmartAsyncConfigError, StoreUnavailableError, type JobRecord } from '../../src';
+import { FileJobStore, isJobTicket, jobContext, JobManager, SmartAsyncConfigError, stalePatch, StoreUnavailableError, type JobRecord } from '../../src';
 import { compileFixtures } from '../support/build';
 import { exited, killChildren, startChild, type Child } from '../support/child';
 
@@ -26,7 +26,7 @@ function tempDir(): string {
 
 function manager(path: string, warnings: string[] = []): JobManager {
   const onWarning = (w: string): void => void warnings.push(w);
-  const m = new JobManager(new FileJobStore({ path, heartbeatMs: 200, watchIntervalMs: 30, onWarning }), { onWarning });
+  const m = new JobManager(new FileJobStore({ path, leaseMs: 600, watchIntervalMs: 30, onWarning }), { onWarning });
   managers.push(m);
   return m;
 }
@@ -78,10 +78,11 @@ describe('durability and restarts', () => {
     const store = quietStore(path);
     const m = new JobManager(store);
     managers.push(m);
-    expect(await store.sweepStale()).toBe(0);
+    expect(await store.expireLeases(Date.now(), stalePatch('test'), 100)).toEqual([]);
     for (const id of ids) expect((await m.get(id))?.status).toBe('running');
-    await new Promise((r) => setTimeout(r, 700)); // several of the worker's heartbeats
-    expect(await store.sweepStale()).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_300)); // two of the worker's leases, renewed meanwhile
+    expect(await store.expireLeases(Date.now(), stalePatch('test'), 100)).toEqual([]);
+    for (const id of ids) expect((await m.get(id))?.status).toBe('running');
   });
 
   test('a store that is open notices when another process dies, and its waiters hear of it', async () => {
@@ -110,13 +111,13 @@ describe('durability and restarts', () => {
       for (const id of handedOut) expect(await store.get(id)).toBeDefined();
       await store.close();
     }
+    // A manager that opens the store marks the killed processes' jobs stale before its first answer.
     const warnings: string[] = [];
-    const store = quietStore(path, warnings);
-    const all = await store.list();
+    const m = manager(path, warnings);
+    const all = await m.list();
     expect(all.length).toBeGreaterThanOrEqual(tickets);
     expect(all.filter((j) => j.status === 'running' || j.status === 'pending')).toEqual([]);
     expect(warnings.filter((w) => w.includes('corrupt'))).toEqual([]);
-    await store.close();
   }, 90_000);
 });
 
@@ -220,7 +221,7 @@ describe('damaged files', () => {
 
   test('bad options are refused and an unusable path makes every call STORE_UNAVAILABLE', async () => {
     expect(() => new FileJobStore({ path: '' })).toThrow(SmartAsyncConfigError);
-    expect(() => new FileJobStore({ path: '/tmp/x', heartbeatMs: -1 })).toThrow(SmartAsyncConfigError);
+    expect(() => new FileJobStore({ path: '/tmp/x', leaseMs: -1 })).toThrow(SmartAsyncConfigError);
     const file = join(tempDir() + '-file');
     writeFileSync(file, 'a file, not a directory');
     dirs.push(file);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { StoreUnavailableError } from '../errors';
+import { StoreUnavailableError } from '../../errors';
 
 /** @internal Whether a process with this pid exists on this machine. */
 export function pidAlive(pid: number): boolean {

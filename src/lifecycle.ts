@@ -1,0 +1,125 @@
+import { isoTime } from './clock';
+import { show } from './options';
+import type { JobError, JobPatch, JobProgress, JobRecord, JobStatus } from './types';
+
+/**
+ * The one definition of a job's life. The JobManager decides every transition with it, the
+ * stores apply patches with it (`canApply`), and the Redis store's Lua scripts are generated from
+ * the same table (a test proves they agree).
+ *
+ * ```
+ * pending ──► running ──► completed | failed | cancelled | stale
+ *    └──────────────────► cancelled | stale
+ * ```
+ */
+
+/** Every status, in lifecycle order. */
+export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled', 'stale'];
+
+/** Statuses of a job whose work may still be going on: `pending`, `running`. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['pending', 'running'];
+
+/**
+ * Final statuses: once a record holds one, its status, result, error and `completed_at` never
+ * change again, in any store, whatever happens.
+ */
+export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'stale'];
+
+/** The same as `FINAL_STATUSES` (the name the 0.1 API used). */
+export const SETTLED_STATUSES: readonly JobStatus[] = FINAL_STATUSES;
+
+/** Where each status may go next. Final statuses go nowhere. */
+export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  pending: ['running', 'cancelled', 'stale'],
+  running: ['completed', 'failed', 'cancelled', 'stale'],
+  completed: [],
+  failed: [],
+  cancelled: [],
+  stale: [],
+};
+
+/** Whether a job in this status may still change (its work may be going on). */
+export function isActive(status: JobStatus): boolean {
+  return status === 'pending' || status === 'running';
+}
+
+/** Whether this status is final (`completed`, `failed`, `cancelled`, `stale`). */
+export function isFinal(status: JobStatus): boolean {
+  return status !== 'pending' && status !== 'running';
+}
+
+/** Whether a job may go from `from` to `to` (staying in an active status is allowed: progress). */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return from === to ? isActive(from) : TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Whether a store may apply `patch` to `current`: never to a final record; a status change only
+ * along `TRANSITIONS`; and, when `expect` is given, only if the current status is one of them.
+ * Every store calls this inside its atomic update (the Redis scripts mirror it).
+ */
+export function canApply(current: JobRecord, patch: JobPatch, expect?: readonly JobStatus[]): boolean {
+  if (isFinal(current.status)) return false;
+  if (expect !== undefined && !expect.includes(current.status)) return false;
+  return patch.status === undefined || canTransition(current.status, patch.status);
+}
+
+/** Applies a patch: a new frozen record with a fresh `updated_at` (no checks: see `canApply`). */
+export function applyPatch(job: JobRecord, patch: JobPatch, now: string = patch.completed_at ?? patch.started_at ?? isoTime()): JobRecord {
+  return Object.freeze({ ...job, ...patch, updated_at: now });
+}
+
+// ---- the patches of each transition --------------------------------------------------------
+
+/** pending → running. */
+export function startPatch(now: string = isoTime()): JobPatch {
+  return { status: 'running', started_at: now };
+}
+
+/** running → completed, with the result already turned into JSON. */
+export function completedPatch(result: unknown, progress: JobProgress | null, now: string = isoTime()): JobPatch {
+  return { status: 'completed', result, error: null, completed_at: now, progress };
+}
+
+/** running → failed. */
+export function failedPatch(error: JobError, progress: JobProgress | null, now: string = isoTime()): JobPatch {
+  return { status: 'failed', error, completed_at: now, progress };
+}
+
+/** pending | running → cancelled. */
+export function cancelPatch(message: string, now: string = isoTime()): JobPatch {
+  return { status: 'cancelled', completed_at: now, error: { name: 'JobCancelledError', message, code: 'JOB_CANCELLED' } };
+}
+
+/** The `error` of a stale record. */
+export function staleError(message: string): JobError {
+  return { name: 'StaleJobError', code: 'JOB_STALE', message };
+}
+
+/** pending | running → stale: the process running it stopped (died, lost its lease, shut down). */
+export function stalePatch(message: string, now: string = isoTime()): JobPatch {
+  return { status: 'stale', completed_at: now, error: staleError(message) };
+}
+
+/**
+ * What a job's `error` says of a thrown value: an Error's name, message and string `code`; any
+ * other value as text. Never throws, whatever was thrown (a throwing getter or `toString`).
+ */
+export function toJobError(thrown: unknown): JobError {
+  const read = (key: string): unknown => {
+    try {
+      return (thrown as Record<string, unknown>)[key];
+    } catch {
+      return undefined;
+    }
+  };
+  if (thrown instanceof Error) {
+    const name = read('name');
+    const message = read('message');
+    const code = read('code');
+    const error: JobError = { name: typeof name === 'string' ? name : 'Error', message: typeof message === 'string' ? message : show(message) };
+    if (typeof code === 'string') error.code = code;
+    return error;
+  }
+  return { name: 'Error', message: typeof thrown === 'string' ? thrown : show(thrown) };
+}

@@ -1,0 +1,91 @@
+import { isFinal } from '../lifecycle';
+import type { JobEvent, JobRecord } from '../types';
+
+/** How many settled job ids are remembered to announce each settle once. */
+const SETTLED_MEMORY = 10_000;
+
+/**
+ * @internal A manager's announcements: the `created` / `updated` / `settled` listeners and the
+ * waiters of `wait()`, on one emitter. Each job's settle is announced once, however many ways it
+ * is observed (the manager's own write, a store notification, a lease renewal, a sweep).
+ */
+export class JobEvents {
+  private readonly listeners: Record<JobEvent, Set<(job: JobRecord) => void>> = { created: new Set(), updated: new Set(), settled: new Set() };
+  /** Waiters per job id: told the settled record, or an error when the job is lost. */
+  private readonly waiters = new Map<string, Set<(job: JobRecord | Error) => void>>();
+  /** Jobs already announced settled (the oldest forgotten first). */
+  private readonly settled = new Set<string>();
+
+  constructor(private readonly warn: (message: string, e?: unknown) => void) {}
+
+  /** Adds a listener; returns a function that removes it. */
+  on(event: JobEvent, listener: (job: JobRecord) => void): () => void {
+    const set = this.listeners[event];
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Whether there is a listener for `event` (so callers can skip building what only it needs). */
+  has(event: JobEvent): boolean {
+    return this.listeners[event].size > 0;
+  }
+
+  /** Waits for a job's settle (or loss); returns a function that stops waiting. */
+  waitFor(id: string, waiter: (job: JobRecord | Error) => void): () => void {
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    set.add(waiter);
+    return () => {
+      set.delete(waiter);
+      if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+    };
+  }
+
+  /** Whether someone waits for this job. */
+  isAwaited(id: string): boolean {
+    return this.waiters.has(id);
+  }
+
+  /** A job record was made. */
+  created(job: JobRecord): void {
+    this.emit('created', job);
+  }
+
+  /**
+   * A change observed: `settled` (once per job) for a final record, `updated` for an active one
+   * (unless the job was already announced settled: a late echo of an older change).
+   * Returns whether it announced a settle.
+   */
+  observe(job: JobRecord): boolean {
+    if (this.settled.has(job.id)) return false;
+    if (!isFinal(job.status)) {
+      this.emit('updated', job);
+      return false;
+    }
+    this.settled.add(job.id);
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value as string);
+    this.emit('settled', job);
+    this.tell(job.id, job);
+    return true;
+  }
+
+  /** A job was lost (its record vanished): its waiters get `error`. */
+  lost(id: string, error: Error): void {
+    this.tell(id, error);
+  }
+
+  private tell(id: string, what: JobRecord | Error): void {
+    const set = this.waiters.get(id);
+    if (set) for (const w of Array.from(set)) w(what);
+  }
+
+  private emit(event: JobEvent, job: JobRecord): void {
+    for (const l of this.listeners[event]) {
+      try {
+        l(job);
+      } catch (e) {
+        this.warn(`A '${event}' listener threw`, e);
+      }
+    }
+  }
+}
