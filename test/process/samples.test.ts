@@ -47,3 +47,9 @@ test('the Redis sample shares jobs between two workers and a client that cancels
   expect(out).toMatch(/worker-b-job-2\s+completed/);
 });
 
+
+test('the custom store sample gets crash detection from its leases: a silent runner’s job goes stale, a live one completes', async () => {
+  const out = await sample('samples/custom-store.ts');
+  expect(out).toMatch(/crashed-worker-job: stale \(JOB_STALE: The process running this job stopped renewing its lease/);
+  expect(out).toContain('live-job: completed "done"');
+});

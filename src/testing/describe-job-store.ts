@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import {
+  ACTIVE_STATUSES,
+  canTransition,
+  cancelPatch,
+  completedPatch,
+  FINAL_STATUSES,
+  hasLeases,
+  isoTime,
+  JOB_STATUSES,
+  stalePatch,
+  type JobPatch,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+} from '../index';
+
+/** Options of `describeJobStore()`. */
+export interface DescribeJobStoreOptions {
+  /**
+   * Opens a second store on the same data, as another process would (same path, same prefix).
+   * With it, the suite checks that `watch` reports the other store's changes.
+   */
+  openAgain?: (store: JobStore) => JobStore | Promise<JobStore>;
+  /** Require the lease mechanism (`renewLeases` / `expireLeases`); by default it is checked when present. */
+  leases?: boolean;
+  /** Time limit of each test in ms. @default 20000 */
+  timeoutMs?: number;
+}
+
+type Body = () => Promise<void>;
+interface JestGlobals {
+  describe(name: string, fn: () => void): void;
+  test(name: string, fn: Body, timeout?: number): void;
+  afterEach(fn: Body, timeout?: number): void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh record in `status` (timestamps `at`, or now). */
+function record(status: JobStatus = 'running', extra: Partial<JobRecord> = {}, at = Date.now()): JobRecord {
+  const now = isoTime(at);
+  const final = FINAL_STATUSES.includes(status);
+  return {
+    id: randomUUID(),
+    label: 'conformance',
+    status,
+    created_at: now,
+    started_at: status === 'pending' ? null : now,
+    completed_at: final ? now : null,
+    updated_at: now,
+    result: status === 'completed' ? { ok: true } : null,
+    error: final && status !== 'completed' ? { name: 'Error', message: status } : null,
+    progress: null,
+    ...extra,
+  };
+}
+
+/** A patch that moves a job to `to` (with what that status carries). */
+function patchTo(to: JobStatus): JobPatch {
+  switch (to) {
+    case 'running':
+      return { status: 'running', started_at: isoTime() };
+    case 'completed':
+      return completedPatch({ n: 1 }, null);
+    case 'failed':
+      return { status: 'failed', completed_at: isoTime(), error: { name: 'Error', message: 'boom' } };
+    case 'cancelled':
+      return cancelPatch('conformance');
+    case 'stale':
+      return stalePatch('conformance');
+    default:
+      return { status: to };
+  }
+}
+
+/**
+ * A jest suite that checks a `JobStore` against the contract: records round-trip as JSON,
+ * atomic conditional updates, the lifecycle's transitions (a final record never changes), list
+ * order and filters, prune, counts, close, `watch` across two instances (with `openAgain`), and
+ * the lease mechanism when present (a runner that stops renewing has its jobs marked `stale`).
+ * Uses jest's global `describe` / `test` / `afterEach`; call it at the top level of a test file.
+ *
+ * @param name the suite's name
+ * @param makeStore makes a fresh, empty store for each test (a Redis store: a new prefix each time)
+ * @example
+ * import { describeJobStore } from 'smart-async/testing';
+ * describeJobStore('PostgresJobStore', () => new PostgresJobStore({ schema: `t_${Date.now()}` }));
+ */
+export function describeJobStore(name: string, makeStore: () => JobStore | Promise<JobStore>, options: DescribeJobStoreOptions = {}): void {
+  const g = globalThis as unknown as Partial<JestGlobals>;
+  if (typeof g.describe !== 'function' || typeof g.test !== 'function' || typeof g.afterEach !== 'function') {
+    throw new Error('describeJobStore() runs inside jest (or a runner with global describe/test/afterEach)');
+  }
+  const { describe, test, afterEach } = g as JestGlobals;
+  const timeout = options.timeoutMs ?? 20_000;
+  const opened: JobStore[] = [];
+  const open = async (): Promise<JobStore> => {
+    const store = await makeStore();
+    opened.push(store);
+    return store;
+  };
+  const again = async (store: JobStore): Promise<JobStore> => {
+    const other = await options.openAgain!(store);
+    opened.push(other);
+    return other;
+  };
+  const it = (title: string, body: Body): void => test(title, body, timeout);
+
+  describe(`${name} (JobStore conformance)`, () => {
+    afterEach(async () => {
+      for (const s of opened.splice(0).reverse()) await s.close();
+    }, timeout);
+
+    it('keeps a record as JSON and gives it back equal; an unknown id is undefined', async () => {
+      const store = await open();
+      const job = record('running', { owner: 'ann', progress: { current: 1, total: 4, message: 'one' }, label: 'Report.build' });
+      await store.create({ ...job });
+      assert.deepEqual(await store.get(job.id), job);
+      assert.equal(await store.get(randomUUID()), undefined);
+    });
+
+    it('refuses to create a job whose id exists', async () => {
+      const store = await open();
+      const job = record();
+      await store.create(job);
+      await assert.rejects(Promise.resolve().then(() => store.create({ ...job })));
+    });
+
+    it('applies a patch atomically with a fresh updated_at, only when the expected status holds', async () => {
+      const store = await open();
+      const job = record('running', {}, Date.now() - 1000);
+      await store.create(job);
+      const progressed = await store.update(job.id, { progress: { current: 2 } }, ['running']);
+      assert.equal(progressed?.progress?.current, 2);
+      assert.ok(progressed!.updated_at > job.updated_at, 'updated_at moves forward');
+      assert.equal(await store.update(job.id, patchTo('completed'), ['pending']), undefined);
+      assert.equal((await store.get(job.id))?.status, 'running');
+      assert.equal(await store.update(randomUUID(), { progress: { current: 1 } }), undefined);
+      const racers = await Promise.all([store.update(job.id, patchTo('completed'), ACTIVE_STATUSES), store.update(job.id, cancelPatch('x'), ACTIVE_STATUSES)]);
+      assert.equal(racers.filter(Boolean).length, 1, 'one of two racing transitions wins');
+    });
+
+    it('follows the lifecycle: every status change the core allows, none it refuses', async () => {
+      const store = await open();
+      for (const from of JOB_STATUSES) {
+        for (const to of JOB_STATUSES) {
+          const job = record(from);
+          await store.create(job);
+          const out = await store.update(job.id, patchTo(to));
+          assert.equal(out !== undefined, canTransition(from, to), `${from} -> ${to}`);
+          assert.equal((await store.get(job.id))?.status, out ? to : from);
+        }
+      }
+    });
+
+    it('never changes a final record: no status, result, error, completed_at or progress', async () => {
+      const store = await open();
+      for (const status of FINAL_STATUSES) {
+        const job = record(status);
+        await store.create(job);
+        assert.equal(await store.update(job.id, { progress: { current: 9 } }), undefined);
+        assert.equal(await store.update(job.id, { result: 'late', completed_at: isoTime() }), undefined);
+        assert.equal(await store.update(job.id, patchTo('completed')), undefined);
+        assert.deepEqual(await store.get(job.id), job);
+      }
+    });
+
+    it('lists newest first, filtered by status, label and owner, up to a limit', async () => {
+      const store = await open();
+      const base = Date.now() - 10_000;
+      const jobs = [
+        record('running', { label: 'a', owner: 'ann' }, base),
+        record('completed', { label: 'b', owner: 'bob' }, base + 1000),
+        record('pending', { label: 'a' }, base + 2000),
+        record('failed', { label: 'a', owner: 'ann' }, base + 3000),
+      ];
+      for (const j of jobs) await store.create(j);
+      const ids = (list: JobRecord[]): string[] => list.map((j) => j.id);
+      const [j0, j1, j2, j3] = jobs.map((j) => j.id);
+      assert.deepEqual(ids(await store.list()), [j3, j2, j1, j0]);
+      assert.deepEqual(ids(await store.list({ statuses: ['running', 'pending'] })), [j2, j0]);
+      assert.deepEqual(ids(await store.list({ label: 'a' })), [j3, j2, j0]);
+      assert.deepEqual(ids(await store.list({ owner: 'ann' })), [j3, j0]);
+      assert.deepEqual(ids(await store.list({ label: 'a', limit: 2 })), [j3, j2]);
+    });
+
+    it('prunes final jobs only, by status, age and number kept', async () => {
+      const store = await open();
+      const old = Date.now() - 60_000;
+      const active = [record('running', {}, old), record('pending', {}, old)];
+      const done = [record('completed', {}, old), record('failed', {}, old + 1), record('cancelled', {}, old + 2), record('stale', {}, old + 3)];
+      for (const j of [...active, ...done]) await store.create(j);
+      assert.equal(await store.prune({ statuses: ['failed'], settledBefore: isoTime(Date.now() + 1) }), 1);
+      assert.equal(await store.prune({ statuses: FINAL_STATUSES, keepNewest: 2 }), 1); // the completed one, settled first
+      assert.equal(await store.prune({ statuses: FINAL_STATUSES, settledBefore: isoTime(old - 1000) }), 0);
+      assert.equal(await store.prune({ statuses: FINAL_STATUSES, settledBefore: isoTime() }), 2);
+      assert.deepEqual((await store.list()).map((j) => j.status).sort(), ['pending', 'running']);
+    });
+
+    it('counts jobs per status through creates, transitions and prunes', async () => {
+      const store = await open();
+      const a = record('running');
+      const b = record('pending');
+      await store.create(a);
+      await store.create(b);
+      await store.update(a.id, patchTo('completed'));
+      const counts = await store.counts();
+      assert.deepEqual(counts, { pending: 1, running: 0, completed: 1, failed: 0, cancelled: 0, stale: 0 });
+      assert.equal(await store.prune({ statuses: FINAL_STATUSES, settledBefore: isoTime(Date.now() + 1) }), 1);
+      assert.equal((await store.counts()).completed, 0);
+    });
+
+    it('closes, and closing twice is harmless', async () => {
+      const store = await makeStore();
+      await store.create(record());
+      await store.close();
+      await store.close();
+    });
+
+    if (options.openAgain) {
+      it('watch: tells a listener about changes made through another instance', async () => {
+        const store = await open();
+        if (!store.watch) return;
+        const other = await again(store);
+        const seen: JobRecord[] = [];
+        const stop = store.watch((job) => seen.push(job));
+        await sleep(200); // a subscription may take a moment to be in place
+        const job = record('running');
+        await other.create(job);
+        await other.update(job.id, cancelPatch('from elsewhere'));
+        for (let i = 0; i < 200 && !seen.some((j) => j.id === job.id && j.status === 'cancelled'); i++) await sleep(25);
+        stop();
+        assert.ok(seen.some((j) => j.id === job.id && j.status === 'cancelled'), 'the cancel reached the watcher');
+      });
+    }
+
+    it('leases: present when required', async () => {
+      const store = await open();
+      if (options.leases) assert.ok(hasLeases(store), 'renewLeases and expireLeases are implemented');
+    });
+
+    it('leases: a runner that stops renewing has its active jobs marked stale (JOB_STALE), once', async () => {
+      const store = await open();
+      if (!hasLeases(store)) return;
+      const runner = randomUUID();
+      const renewing = randomUUID();
+      const now = Date.now();
+      const lapsing = record('running');
+      const renewed = record('running');
+      const finished = record('completed');
+      await store.create(lapsing, { runner, expiresAt: now + 300 });
+      await store.create(renewed, { runner: renewing, expiresAt: now + 300 });
+      await store.create(finished, { runner, expiresAt: now + 300 });
+      assert.deepEqual(await store.expireLeases(Date.now(), stalePatch('lapsed'), 100), [], 'nothing expires before its lease');
+      await sleep(150);
+      assert.deepEqual(await store.renewLeases(renewing, [renewed.id], Date.now() + 60_000), []);
+      await sleep(300);
+      const expired = await store.expireLeases(Date.now(), stalePatch('lapsed'), 100);
+      assert.deepEqual(
+        expired.map((j) => j.id),
+        [lapsing.id],
+      );
+      const stale = await store.get(lapsing.id);
+      assert.equal(stale?.status, 'stale');
+      assert.deepEqual(stale?.error, { name: 'StaleJobError', code: 'JOB_STALE', message: 'lapsed' });
+      assert.equal((await store.get(renewed.id))?.status, 'running');
+      assert.deepEqual(await store.get(finished.id), finished);
+      assert.deepEqual(await store.expireLeases(Date.now(), stalePatch('lapsed'), 100), [], 'a stale job is not marked again');
+    });
+
+    it('leases: a renewal names the jobs that are no longer active, and expiry takes at most `limit` at a time', async () => {
+      const store = await open();
+      if (!hasLeases(store)) return;
+      const runner = randomUUID();
+      const expiresAt = Date.now() + 200;
+      const jobs = [record('running'), record('running'), record('pending')];
+      for (const j of jobs) await store.create(j, { runner, expiresAt });
+      await store.update(jobs[0]!.id, cancelPatch('elsewhere'));
+      const missing = randomUUID();
+      const gone = await store.renewLeases(runner, [...jobs.map((j) => j.id), missing], Date.now() + 200);
+      assert.deepEqual(gone.sort(), [jobs[0]!.id, missing].sort());
+      await sleep(350);
+      const first = await store.expireLeases(Date.now(), stalePatch('lapsed'), 1);
+      const second = await store.expireLeases(Date.now(), stalePatch('lapsed'), 1);
+      assert.equal(first.length, 1);
+      assert.equal(second.length, 1);
+      assert.notEqual(first[0]!.id, second[0]!.id);
+      assert.deepEqual(await store.renewLeases(runner, [jobs[1]!.id], Date.now() + 1000), [jobs[1]!.id]);
+    });
+  });
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { FileJobStore, MemoryJobStore } from '../../src';
+import { RedisJobStore } from '../../src/redis';
+import { describeJobStore } from '../../src/testing';
+import { TableJobStore } from '../../samples/custom-store';
+
+/** The store contract, written once, run on every built-in store and on the sample custom store. */
+const dirs: string[] = [];
+const prefixes: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  const admin = new Redis('redis://127.0.0.1:6379');
+  for (const p of prefixes) {
+    const keys = await admin.keys(`${p}:*`); // test cleanup only; the store itself never scans
+    if (keys.length > 0) await admin.del(...keys);
+  }
+  await admin.quit();
+});
+
+describeJobStore('MemoryJobStore', () => new MemoryJobStore());
+
+describeJobStore(
+  'FileJobStore',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smart-async-conf-'));
+    dirs.push(dir);
+    return new FileJobStore({ path: join(dir, 'store'), watchIntervalMs: 25, onWarning: () => undefined });
+  },
+  { leases: true, openAgain: (s) => new FileJobStore({ path: (s as FileJobStore).path, watchIntervalMs: 25, onWarning: () => undefined }) },
+);
+
+describeJobStore(
+  'RedisJobStore',
+  () => {
+    const prefix = `conf-${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
+    return new RedisJobStore({ prefix, onWarning: () => undefined });
+  },
+  { leases: true, openAgain: (s) => new RedisJobStore({ prefix: (s as RedisJobStore).prefix, onWarning: () => undefined }) },
+);
+
+describeJobStore('samples/custom-store.ts', () => new TableJobStore(), { leases: true });
