@@ -356,7 +356,7 @@ describe('budget precedence', () => {
     expect(await budgetOf(() => new WithDefaults().method())).toBe(3_000);
     expect(await budgetOf(() => new WithDefaults().classOnly())).toBe(7_000);
   });
-  test('the config default applies when nothing else is set, and 50 s when nothing at all is', async () => {
+  test('the config default applies when nothing else is set', async () => {
     const { manager } = useHarness({ defaultTimeoutMs: 40 });
     class Slow {
       @SmartAsync()
@@ -370,6 +370,29 @@ describe('budget precedence', () => {
     await closeHarnesses();
     expect(await budgetOf(() => new Bare().method())).toBeUndefined();
     expect(manager.storeKind).toBe('memory');
+  });
+  test('with no budget set anywhere, a call switches at 50 s, not a millisecond sooner (fake timers)', async () => {
+    jest.useFakeTimers();
+    try {
+      const { manager } = useHarness();
+      class Unset {
+        @SmartAsync()
+        async run(): Promise<SmartResult<string>> {
+          await new Promise((r) => setTimeout(r, 70_000));
+          return 'late';
+        }
+      }
+      let out: unknown;
+      void new Unset().run().then((v) => (out = v));
+      await jest.advanceTimersByTimeAsync(49_999);
+      expect(out).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(isJobTicket(out)).toBe(true);
+      await jest.advanceTimersByTimeAsync(20_000);
+      expect(await manager.get((out as { job_id: string }).job_id)).toMatchObject({ status: 'completed', result: 'late' });
+    } finally {
+      jest.useRealTimers();
+    }
   });
   test.each([
     ['120', 120_000],

@@ -17,18 +17,13 @@ import {
   StoreUnavailableError,
   withCallOptions,
   type JobRecord,
-  type JobTicket,
   type SmartResult,
 } from '../../src';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { busy, closeHarnesses, CountingStore, sleep, useHarness } from '../support/harness';
+import { ticketOf } from '../fixtures/ticket';
 
 afterEach(closeHarnesses);
-
-function ticketOf(value: unknown): JobTicket {
-  if (!isJobTicket(value)) throw new Error(`expected a ticket, got ${JSON.stringify(value)}`);
-  return value;
-}
 
 /** Launches `work` in explicit async mode and returns its job id. */
 async function startJob<T>(manager: JobManager, work: () => Promise<T> | T, opts: { label?: string; owner?: string } = {}): Promise<string> {

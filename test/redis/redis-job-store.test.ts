@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { isJobTicket, jobContext, JobManager, SmartAsyncConfigError, StoreUnavailableError, type JobRecord } from '../../src';
+import { jobContext, JobManager, SmartAsyncConfigError, StoreUnavailableError, type JobRecord } from '../../src';
 import { RedisJobStore } from '../../src/redis';
 import { compileFixtures } from '../support/build';
 import { exited, killChildren, startChild } from '../support/child';
+import { ticketOf } from '../fixtures/ticket';
 
 /**
  * Against the real Redis on 127.0.0.1:6379 (each test under its own prefix), and, for the
@@ -93,7 +94,7 @@ describe('several processes', () => {
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) {
       const t = await a.launch(() => new Promise(() => undefined), { label: 'race', asyncMode: true });
-      if (isJobTicket(t)) ids.push(t.job_id);
+      ids.push(ticketOf(t).job_id);
     }
     await sleep(50);
     const results = await Promise.all(
@@ -119,12 +120,11 @@ describe('data in Redis', () => {
     const m = new JobManager(store);
     closers.push(() => m.close());
     const t = await m.launch(async () => 'fine', { label: 'good', asyncMode: true });
-    if (!isJobTicket(t)) throw new Error('ticket expected');
-    await m.wait(t.job_id);
+    await m.wait(ticketOf(t).job_id);
     await admin.hset(`${p}:job:evil`, 'id', '"evil"', 'status', 'exploded', 'label', 'not json');
     await admin.zadd(`${p}:jobs`, Date.now() + 1000, 'evil');
     const jobs = await m.list();
-    expect(jobs.map((j) => j.id)).toEqual([t.job_id]);
+    expect(jobs.map((j) => j.id)).toEqual([ticketOf(t).job_id]);
     expect(warnings.join('\n')).toMatch(/malformed job record/);
   });
 
@@ -135,7 +135,7 @@ describe('data in Redis', () => {
     closers.push(() => m.close());
     for (let i = 0; i < 60; i++) {
       const t = await m.launch(async () => ({ i }), { label: 'churn', asyncMode: true });
-      if (isJobTicket(t)) await m.wait(t.job_id);
+      await m.wait(ticketOf(t).job_id);
     }
     await sleep(50);
     expect((await m.list()).length).toBeLessThanOrEqual(11);
@@ -212,9 +212,8 @@ describe('samples of use', () => {
       },
       { label: 'progress', asyncMode: true },
     );
-    if (!isJobTicket(t)) throw new Error('ticket expected');
     await sleep(350);
-    expect((await b.get(t.job_id))?.progress).toEqual({ current: 3, total: 10, message: 'a third' });
-    expect((await b.wait(t.job_id)).result).toBe('ok');
+    expect((await b.get(ticketOf(t).job_id))?.progress).toEqual({ current: 3, total: 10, message: 'a third' });
+    expect((await b.wait(ticketOf(t).job_id)).result).toBe('ok');
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FileJobStore, isJobTicket, jobContext, JobManager, SmartAsyncConfigError, stalePatch, StoreUnavailableError, type JobRecord } from '../../src';
 import { compileFixtures } from '../support/build';
 import { exited, killChildren, startChild, type Child } from '../support/child';
+import { ticketOf } from '../fixtures/ticket';
 
 let fixture: (name: string) => string;
 beforeAll(() => {
@@ -46,7 +47,7 @@ describe('durability and restarts', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const t = await first.launch(async () => ({ i }), { label: `job-${i}`, asyncMode: true, owner: 'ann' });
-      if (isJobTicket(t)) ids.push(t.job_id);
+      ids.push(ticketOf(t).job_id);
     }
     const settled = await Promise.all(ids.map((id) => first.wait(id)));
     await first.close();
@@ -154,7 +155,7 @@ describe('damaged files', () => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const t = await m.launch(async () => i, { label: `seed-${i}`, asyncMode: true });
-      if (isJobTicket(t)) ids.push(t.job_id);
+      ids.push(ticketOf(t).job_id);
     }
     const jobs = await Promise.all(ids.map((id) => m.wait(id)));
     await m.close();
@@ -239,18 +240,17 @@ describe('bounded files', () => {
     const store = new FileJobStore({ path, compactMinBytes: 10_000, fsync: false });
     const m = new JobManager(store, { retention: { maxJobs: 20 } });
     managers.push(m);
-    const long = await m.launch(
+    const long = ticketOf(await m.launch(
       async () => {
         await new Promise((r) => jobContext()!.signal.addEventListener('abort', r, { once: true }));
         return 'survived';
       },
       { label: 'long-lived', asyncMode: true },
-    );
-    if (!isJobTicket(long)) throw new Error('ticket expected');
+    ));
     let sizeAfter200 = 0;
     for (let i = 0; i < 600; i++) {
       const t = await m.launch(async () => ({ i, pad: 'x'.repeat(100) }), { label: 'churn', asyncMode: true });
-      if (isJobTicket(t)) await m.wait(t.job_id);
+      await m.wait(ticketOf(t).job_id);
       if (i === 200) sizeAfter200 = statSync(join(path, 'jobs.jsonl')).size;
     }
     const size = statSync(join(path, 'jobs.jsonl')).size;
