@@ -55,12 +55,15 @@ end
 
 /** KEYS: job, jobs, counts, active, settled. ARGV: id, runner, channel, created ms, lease-at ms, settled-at ms, field/value pairs… */
 export const CREATE = `${RECORD_JSON}
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-reindex(KEYS[3], KEYS[4], KEYS[5], ARGV[1], false, redis.call('HGET', KEYS[1], 'status'), ARGV[5], ARGV[6])
-local json = record_json(KEYS[1])
-redis.call('PUBLISH', ARGV[3], ARGV[2] .. '\\n' .. json)
+local job_key, jobs_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, runner, channel, created_ms, lease_at, settled_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local FIELDS = 7
+if redis.call('EXISTS', job_key) == 1 then return false end
+redis.call('HSET', job_key, unpack(ARGV, FIELDS))
+redis.call('ZADD', jobs_key, created_ms, id)
+reindex(counts_key, active_key, settled_key, id, false, redis.call('HGET', job_key, 'status'), lease_at, settled_at)
+local json = record_json(job_key)
+redis.call('PUBLISH', channel, runner .. '\\n' .. json)
 return json
 `;
 
@@ -69,20 +72,24 @@ return json
  * '' = any), settled-at ms, new status ('' = unchanged), field/value pairs…
  */
 export const UPDATE = `${RECORD_JSON}
-local old = redis.call('HGET', KEYS[1], 'status')
+local job_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, runner, channel, expect, settled_at, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local FIELDS = 7
+local old = redis.call('HGET', job_key, 'status')
 if not old then return false end
-if not can_apply(old, ARGV[6], ARGV[4]) then return false end
-if #ARGV > 6 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
-reindex(KEYS[2], KEYS[3], KEYS[4], ARGV[1], old, redis.call('HGET', KEYS[1], 'status'), 0, ARGV[5])
-local json = record_json(KEYS[1])
-redis.call('PUBLISH', ARGV[3], ARGV[2] .. '\\n' .. json)
+if not can_apply(old, new_status, expect) then return false end
+if #ARGV >= FIELDS then redis.call('HSET', job_key, unpack(ARGV, FIELDS)) end
+reindex(counts_key, active_key, settled_key, id, old, redis.call('HGET', job_key, 'status'), 0, settled_at)
+local json = record_json(job_key)
+redis.call('PUBLISH', channel, runner .. '\\n' .. json)
 return json
 `;
 
 /** Records as JSON, false for missing ones. KEYS: none. ARGV: prefix, ids… */
 export const GET_MANY = `${RECORD_JSON}
+local prefix = ARGV[1]
 local out = {}
-for i = 2, #ARGV do out[#out + 1] = record_json(ARGV[1] .. ':job:' .. ARGV[i]) end
+for i = 2, #ARGV do out[#out + 1] = record_json(prefix .. ':job:' .. ARGV[i]) end
 return out
 `;
 
@@ -92,18 +99,21 @@ return out
  * Returns the changed records.
  */
 export const EXPIRE = `${RECORD_JSON}
+local active_key, counts_key, settled_key = KEYS[1], KEYS[2], KEYS[3]
+local prefix, now, channel, runner, limit, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local FIELDS = 7
 local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[5]))) do
-  local key = ARGV[1] .. ':job:' .. id
-  local old = redis.call('HGET', key, 'status')
-  if old and can_apply(old, ARGV[6], '') then
-    redis.call('HSET', key, unpack(ARGV, 7))
-    reindex(KEYS[2], KEYS[1], KEYS[3], id, old, ARGV[6], 0, ARGV[2])
-    local json = record_json(key)
-    redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. json)
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', '(' .. now, 'LIMIT', 0, limit)) do
+  local job_key = prefix .. ':job:' .. id
+  local old = redis.call('HGET', job_key, 'status')
+  if old and can_apply(old, new_status, '') then
+    redis.call('HSET', job_key, unpack(ARGV, FIELDS))
+    reindex(counts_key, active_key, settled_key, id, old, new_status, 0, now)
+    local json = record_json(job_key)
+    redis.call('PUBLISH', channel, runner .. '\\n' .. json)
     out[#out + 1] = json
   else
-    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', active_key, id)
   end
 end
 return out
@@ -114,11 +124,14 @@ return out
  * longer active (settled elsewhere, marked stale, or gone).
  */
 export const RENEW = `${LIFECYCLE}
+local active_key = KEYS[1]
+local prefix, lease_at = ARGV[1], ARGV[2]
+local IDS = 3
 local gone = {}
-for i = 3, #ARGV do
-  local s = redis.call('HGET', ARGV[1] .. ':job:' .. ARGV[i], 'status')
+for i = IDS, #ARGV do
+  local s = redis.call('HGET', prefix .. ':job:' .. ARGV[i], 'status')
   if s and is_active(s) then
-    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    redis.call('ZADD', active_key, lease_at, ARGV[i])
   else
     gone[#gone + 1] = ARGV[i]
   end
@@ -132,43 +145,42 @@ return gone
  * settled before ms ('' = no limit), most to delete. Returns how many.
  */
 export const PRUNE = `
-local keep = tonumber(ARGV[3])
-local limit = tonumber(ARGV[5])
-local victims = {}
+local settled_key, jobs_key, counts_key = KEYS[1], KEYS[2], KEYS[3]
+local prefix, statuses, keep, before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local function delete(id, status)
-  redis.call('DEL', ARGV[1] .. ':job:' .. id)
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('ZREM', KEYS[2], id)
-  if status then redis.call('HINCRBY', KEYS[3], status, -1) end
+  redis.call('DEL', prefix .. ':job:' .. id)
+  redis.call('ZREM', settled_key, id)
+  redis.call('ZREM', jobs_key, id)
+  if status then redis.call('HINCRBY', counts_key, status, -1) end
 end
 local deleted = 0
-if ARGV[2] == '*' then
-  local n = redis.call('ZCARD', KEYS[1])
+if statuses == '*' then
+  local n = redis.call('ZCARD', settled_key)
   if keep >= 0 and n > keep then
-    for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, math.min(n - keep, limit) - 1)) do
-      delete(id, redis.call('HGET', ARGV[1] .. ':job:' .. id, 'status'))
+    for _, id in ipairs(redis.call('ZRANGE', settled_key, 0, math.min(n - keep, limit) - 1)) do
+      delete(id, redis.call('HGET', prefix .. ':job:' .. id, 'status'))
       deleted = deleted + 1
     end
   end
-  if ARGV[4] ~= '' and deleted < limit then
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4], 'LIMIT', 0, limit - deleted)) do
-      delete(id, redis.call('HGET', ARGV[1] .. ':job:' .. id, 'status'))
+  if before ~= '' and deleted < limit then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', settled_key, '-inf', '(' .. before, 'LIMIT', 0, limit - deleted)) do
+      delete(id, redis.call('HGET', prefix .. ':job:' .. id, 'status'))
       deleted = deleted + 1
     end
   end
   return deleted
 end
-local wanted = ',' .. ARGV[2] .. ','
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local wanted = ',' .. statuses .. ','
+local ids = redis.call('ZRANGE', settled_key, 0, -1, 'WITHSCORES')
 local matching = {}
 for i = 1, #ids, 2 do
-  local s = redis.call('HGET', ARGV[1] .. ':job:' .. ids[i], 'status')
+  local s = redis.call('HGET', prefix .. ':job:' .. ids[i], 'status')
   if s and string.find(wanted, ',' .. s .. ',', 1, true) then matching[#matching + 1] = { ids[i], tonumber(ids[i + 1]), s } end
 end
 local excess = keep >= 0 and (#matching - keep) or 0
 for i, m in ipairs(matching) do
   if deleted >= limit then break end
-  if i <= excess or (ARGV[4] ~= '' and m[2] < tonumber(ARGV[4])) then
+  if i <= excess or (before ~= '' and m[2] < tonumber(before)) then
     delete(m[1], m[3])
     deleted = deleted + 1
   end
