@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
 import { applyPatch, canApply, isActive } from '../lifecycle';
 import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../options';
 import type { JobPatch, JobRecord, JobStatus } from '../types';
+import { CompactionPolicy } from './file/compaction';
 import { FileLock } from './file/file-lock';
+import { GroupCommit } from './file/group-commit';
+import { JobLog } from './file/job-log';
 import { Runners } from './file/runners';
 import { JobIndex } from './job-index';
 import { notifyWatchers, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
@@ -51,13 +54,12 @@ const lineSchema = z.union([
   z.object({ op: z.literal('del'), ids: z.array(z.string()) }),
 ]);
 
+/** A write, applied in a batch under the lock. */
 type Op =
-  | { kind: 'create'; job: JobRecord; runner: string | undefined; done: (r: JobRecord | undefined, e?: unknown) => void }
-  | { kind: 'update'; id: string; patch: JobPatch; expect?: readonly JobStatus[]; done: (r: JobRecord | undefined, e?: unknown) => void }
-  | { kind: 'delete'; ids: string[]; done: (r: number, e?: unknown) => void }
-  | { kind: 'expire'; now: number; patch: JobPatch; limit: number; done: (r: JobRecord[], e?: unknown) => void };
-
-const NL = 0x0a;
+  | { kind: 'create'; job: JobRecord; runner: string | undefined }
+  | { kind: 'update'; id: string; patch: JobPatch; expect?: readonly JobStatus[] }
+  | { kind: 'delete'; ids: string[] }
+  | { kind: 'expire'; now: number; patch: JobPatch; limit: number };
 
 /**
  * Jobs in an append-only JSON-lines log on this machine's disk: they survive restarts and
@@ -82,31 +84,24 @@ export class FileJobStore implements JobStore {
   readonly kind = 'file';
   /** The store's directory (absolute). */
   readonly path: string;
-  private readonly logPath: string;
+  /** How long a manager may go silent before its jobs are stale. */
+  readonly leaseMs: number;
   /** Who wrote a line (this store instance; its own lines are not echoed to its watchers). */
   private readonly writer = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly opts: Required<Omit<FileJobStoreOptions, 'onWarning'>> & Pick<FileJobStoreOptions, 'onWarning'>;
+  private readonly log: JobLog;
+  private readonly lock: FileLock;
+  private readonly commits: GroupCommit<Op>;
+  private readonly compaction: CompactionPolicy;
   private readonly runnerFiles: Runners;
   /** Runners whose file this store has written (or is writing). */
   private readonly ownRunners = new Map<string, Promise<void>>();
-  /** How long a manager may go silent before its jobs are stale. */
-  readonly leaseMs: number;
-  private readonly opts: Required<Omit<FileJobStoreOptions, 'onWarning'>> & Pick<FileJobStoreOptions, 'onWarning'>;
-  private readonly lock: FileLock;
   private readonly index = new JobIndex();
-  /** Which runner (JobManager) runs each active job (settled jobs need none). */
+  /** Which runner (JobManager) runs each active job (final jobs need none). */
   private readonly runners = new Map<string, string>();
-  /** Lines and bytes read or written: their average estimates the size of a compacted log. */
-  private linesSeen = 0;
-  private bytesSeen = 0;
-  private fh: FileHandle | undefined;
-  private ino = 0;
-  /** Bytes of the log read (and applied) so far; always at a line end. */
-  private offset = 0;
   private reloadNeeded = false;
   private readonly ready: Promise<void>;
   private reading: Promise<unknown> = Promise.resolve();
-  private queue: Op[] = [];
-  private flushing: Promise<void> | undefined;
   private readonly watchers = new Set<(job: JobRecord) => void>();
   private watchTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -120,9 +115,21 @@ export class FileJobStore implements JobStore {
     this.opts = { fsync: true, lockTimeoutMs: 10_000, leaseMs: 30_000, watchIntervalMs: 200, compactMinBytes: 1 << 20, ...o };
     this.leaseMs = this.opts.leaseMs;
     this.path = resolve(o.path);
-    this.logPath = join(this.path, 'jobs.jsonl');
-    this.runnerFiles = new Runners(join(this.path, 'runners'));
+    this.log = new JobLog(join(this.path, 'jobs.jsonl'));
     this.lock = new FileLock(join(this.path, 'jobs.lock'), this.opts.lockTimeoutMs);
+    this.runnerFiles = new Runners(join(this.path, 'runners'));
+    this.compaction = new CompactionPolicy(this.opts.compactMinBytes);
+    this.commits = new GroupCommit<Op>(
+      async (batch) => {
+        await this.ready;
+        if (!this.log.isOpen) throw new StoreUnavailableError(`FileJobStore ${this.path} is closed`);
+        return this.serial(() => this.lock.with(() => this.writeBatch(batch)));
+      },
+      (e) => {
+        this.reloadNeeded = true; // the index may hold changes that did not reach the disk
+        return e instanceof SmartAsyncError ? e : new StoreUnavailableError(`FileJobStore ${this.path} could not write: ${(e as Error).message}`, { cause: e });
+      },
+    );
     this.ready = this.open();
     this.ready.catch(() => undefined); // reported by every call instead
   }
@@ -131,8 +138,8 @@ export class FileJobStore implements JobStore {
 
   async create(job: JobRecord, lease?: JobLease): Promise<void> {
     if (lease) await this.ensureRunner(lease);
-    const created = await this.submit<JobRecord | undefined>({ kind: 'create', job: Object.freeze({ ...job }), runner: lease?.runner } as Op);
-    if (!created) throw new StoreCorruptError(`Job \`${job.id}\` already exists in ${this.logPath}`);
+    const created = await this.commits.submit<JobRecord | undefined>({ kind: 'create', job: Object.freeze({ ...job }), runner: lease?.runner });
+    if (!created) throw new StoreCorruptError(`Job \`${job.id}\` already exists in ${this.log.path}`);
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -141,7 +148,7 @@ export class FileJobStore implements JobStore {
   }
 
   update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
-    return this.submit<JobRecord | undefined>({ kind: 'update', id, patch, expect } as Op);
+    return this.commits.submit<JobRecord | undefined>({ kind: 'update', id, patch, expect });
   }
 
   async list(query?: JobQuery): Promise<JobRecord[]> {
@@ -152,7 +159,7 @@ export class FileJobStore implements JobStore {
   async prune(query: PruneQuery): Promise<number> {
     await this.fresh();
     const ids = this.index.prunable(query);
-    return ids.length === 0 ? 0 : this.submit<number>({ kind: 'delete', ids } as Op);
+    return ids.length === 0 ? 0 : this.commits.submit<number>({ kind: 'delete', ids });
   }
 
   async counts(): Promise<Record<JobStatus, number>> {
@@ -175,17 +182,14 @@ export class FileJobStore implements JobStore {
     };
   }
 
-  /** Writes what is queued, stops heartbeating and releases the files. Jobs stay on disk. */
+  /** Writes what is queued and releases the files. Jobs stay on disk. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.ready.catch(() => undefined);
     clearInterval(this.watchTimer);
-    while (this.flushing) await this.flushing;
-    await this.serial(async () => {
-      await this.fh?.close().catch(() => undefined);
-      this.fh = undefined;
-    });
+    await this.commits.idle();
+    await this.serial(() => this.log.close());
   }
 
   async renewLeases(runner: string, ids: readonly string[], expiresAt: number): Promise<string[]> {
@@ -200,7 +204,7 @@ export class FileJobStore implements JobStore {
   }
 
   expireLeases(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]> {
-    return this.submit<JobRecord[]>({ kind: 'expire', now, patch, limit } as Op);
+    return this.commits.submit<JobRecord[]>({ kind: 'expire', now, patch, limit });
   }
 
   /** A runner's file exists before the first line that names it (so no one takes it for dead). */
@@ -231,48 +235,24 @@ export class FileJobStore implements JobStore {
 
   /** (Re)opens the log and forgets everything read from the previous file. */
   private async reopen(): Promise<void> {
-    await this.fh?.close().catch(() => undefined);
-    this.fh = await open(this.logPath, 'a+', 0o600);
-    this.ino = (await this.fh.stat()).ino;
-    this.offset = 0;
+    await this.log.open();
     this.index.clear();
     this.runners.clear();
-    this.linesSeen = 0;
-    this.bytesSeen = 0;
+    this.compaction.reset();
     this.reloadNeeded = false;
   }
 
   /** Under the lock: cuts off a last line that a killed writer left unfinished. */
   private async repairTail(): Promise<void> {
-    const fh = this.fh!;
-    const { size } = await fh.stat();
-    if (size === 0) return;
-    const tailLen = Math.min(size, 64 * 1024);
-    let end = size;
-    // Find the last newline, reading backwards in chunks.
-    for (let pos = size; pos > 0; ) {
-      const len = Math.min(pos, tailLen);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, pos - len);
-      const i = buf.lastIndexOf(NL);
-      if (i >= 0) {
-        end = pos - len + i + 1;
-        break;
-      }
-      pos -= len;
-      if (pos === 0) end = 0;
-    }
-    if (end < size) {
-      await fh.truncate(end);
-      this.warn(`FileJobStore ${this.logPath}: cut off an unfinished last line (${size - end} bytes) left by a writer that stopped mid-write`);
-    }
+    const cut = await this.log.repairTail();
+    if (cut > 0) this.warn(`FileJobStore ${this.log.path}: cut off an unfinished last line (${cut} bytes) left by a writer that stopped mid-write`);
   }
 
   /** Brings the index up to date with the log (other processes' lines included). */
   private async fresh(): Promise<void> {
     await this.ready;
     await this.serial(async () => {
-      if (!this.fh) throw new StoreUnavailableError(`FileJobStore ${this.path} is closed`);
+      if (!this.log.isOpen) throw new StoreUnavailableError(`FileJobStore ${this.path} is closed`);
       await this.readNew(false);
     });
   }
@@ -289,49 +269,24 @@ export class FileJobStore implements JobStore {
    * process) and applies it. `locked`: no one else writes now, so corrupt lines can be dealt with.
    */
   private async readNew(locked: boolean): Promise<void> {
-    let st;
-    try {
-      st = await stat(this.logPath);
-    } catch (e) {
-      throw new StoreUnavailableError(`FileJobStore ${this.logPath} is gone: ${(e as Error).message}`, { cause: e });
-    }
-    if (st.ino !== this.ino || this.reloadNeeded) {
+    const { size, replaced } = await this.log.probe();
+    if (replaced || this.reloadNeeded) {
       const before = new Map(Array.from(this.index.values(), (j) => [j.id, j.updated_at]));
       await this.reopen();
-      await this.readRange(st.size, locked, (job) => before.get(job.id) !== job.updated_at);
-      return;
+      return this.apply(await this.log.readLines(size), locked, (job) => before.get(job.id) !== job.updated_at);
     }
-    if (st.size > this.offset) await this.readRange(st.size, locked, () => true);
+    if (size > this.log.offset) await this.apply(await this.log.readLines(size), locked, () => true);
   }
 
-  private async readRange(size: number, locked: boolean, changed: (job: JobRecord) => boolean): Promise<void> {
-    const len = size - this.offset;
-    if (len <= 0) return;
-    const buf = Buffer.allocUnsafe(len);
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await this.fh!.read(buf, got, len - got, this.offset + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    const end = buf.lastIndexOf(NL, got - 1) + 1; // only whole lines; a line being written is read next time
+  private async apply(lines: Array<{ text: string; at: number }>, locked: boolean, changed: (job: JobRecord) => boolean): Promise<void> {
     const bad: string[] = [];
-    const text = buf.toString('utf8', 0, end);
-    let start = 0;
-    while (start < text.length) {
-      let nl = text.indexOf('\n', start);
-      if (nl < 0) nl = text.length;
-      if (nl > start) {
-        try {
-          const raw = text.slice(start, nl);
-          this.applyLine(JSON.parse(raw), raw.length + 1, changed);
-        } catch (e) {
-          bad.push(`line at byte ${this.offset + Buffer.byteLength(text.slice(0, start))}: ${(e as Error).message}`);
-        }
+    for (const { text, at } of lines) {
+      try {
+        this.applyLine(JSON.parse(text), text.length + 1, changed);
+      } catch (e) {
+        bad.push(`line at byte ${at}: ${(e as Error).message}`);
       }
-      start = nl + 1;
     }
-    this.offset += end;
     if (bad.length > 0) await this.quarantine(bad, locked);
   }
 
@@ -343,10 +298,10 @@ export class FileJobStore implements JobStore {
       if (other.op === 'del') for (const id of other.ids) this.forget(id);
       return;
     }
-    const job = parseJobRecord(line.job, this.logPath);
+    const job = parseJobRecord(line.job, this.log.path);
     this.setRunner(job, line.run);
     this.index.put(job);
-    this.account(bytes);
+    this.compaction.account(bytes);
     if (line.by !== this.writer && changed(job)) this.notify(job);
   }
 
@@ -357,11 +312,10 @@ export class FileJobStore implements JobStore {
       this.reloadNeeded = true;
       return;
     }
-    const aside = `${this.logPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await copyFile(this.logPath, aside);
+    const aside = await this.log.keepAside('corrupt');
     this.warn(
       new StoreCorruptError(
-        `FileJobStore ${this.logPath}: ${bad.length} corrupt line(s) skipped, every valid record kept; the file as found is kept at ${aside}. First: ${bad[0]}`,
+        `FileJobStore ${this.log.path}: ${bad.length} corrupt line(s) skipped, every valid record kept; the file as found is kept at ${aside}. First: ${bad[0]}`,
       ).message,
     );
     await this.compact();
@@ -372,11 +326,6 @@ export class FileJobStore implements JobStore {
     else this.runners.delete(job.id);
   }
 
-  private account(bytes: number): void {
-    this.linesSeen++;
-    this.bytesSeen += bytes;
-  }
-
   private forget(id: string): void {
     this.index.remove(id);
     this.runners.delete(id);
@@ -384,37 +333,7 @@ export class FileJobStore implements JobStore {
 
   // ---- writing -----------------------------------------------------------------------------
 
-  private submit<R>(op: Op): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      (op as { done: (r: R, e?: unknown) => void }).done = (r, e) => (e === undefined ? resolve(r) : reject(e));
-      this.queue.push(op);
-      this.flushing ??= this.flush();
-    });
-  }
-
-  /** Group commit: everything queued meanwhile is written with one write and one fsync. */
-  private async flush(): Promise<void> {
-    try {
-      await this.ready.catch(() => undefined);
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          await this.ready;
-          if (!this.fh) throw new StoreUnavailableError(`FileJobStore ${this.path} is closed`);
-          const results = await this.serial(() => this.lock.with(() => this.writeBatch(batch)));
-          batch.forEach((op, i) => (op.done as (r: unknown) => void)(results[i]));
-        } catch (e) {
-          const err = e instanceof SmartAsyncError ? e : new StoreUnavailableError(`FileJobStore ${this.path} could not write: ${(e as Error).message}`, { cause: e });
-          this.reloadNeeded = true; // the index may hold changes that did not reach the disk
-          for (const op of batch) (op.done as (r: unknown, e: unknown) => void)(undefined, err);
-        }
-      }
-    } finally {
-      this.flushing = undefined;
-    }
-  }
-
+  /** Under the lock: applies a batch to the index and appends its lines with one write. */
   private async writeBatch(batch: Op[]): Promise<unknown[]> {
     await this.readNew(true);
     const expiring = batch.some((op) => op.kind === 'expire') ? await this.deadRunners() : undefined;
@@ -426,7 +345,7 @@ export class FileJobStore implements JobStore {
       lines.push(text);
       this.setRunner(job, run);
       this.index.put(job);
-      this.account(text.length + 1);
+      this.compaction.account(text.length + 1);
     };
     const results = batch.map((op): unknown => {
       switch (op.kind) {
@@ -460,63 +379,23 @@ export class FileJobStore implements JobStore {
         }
       }
     });
-    if (lines.length > 0) {
-      const buf = Buffer.from(`${lines.join('\n')}\n`);
-      let written = 0;
-      while (written < buf.length) written += (await this.fh!.write(buf, written, buf.length - written)).bytesWritten;
-      if (this.opts.fsync) await this.fh!.datasync();
-      this.offset += buf.length;
-    }
+    await this.log.append(lines, this.opts.fsync);
     if (expiring) await this.runnerFiles.removeDead(Array.from(expiring.gone).filter((r) => !this.runnerInUse(r)));
-    const liveEstimate = this.index.size * (this.bytesSeen / Math.max(1, this.linesSeen));
-    if (this.offset > this.opts.compactMinBytes && this.offset > 2 * liveEstimate) await this.compact();
+    if (this.compaction.due(this.log.offset, this.index.size)) await this.compact();
     return results;
   }
 
   /** Under the lock: writes the live records to a new file and renames it over the log. */
   private async compact(): Promise<void> {
-    const tmp = `${this.logPath}.compact`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      const chunk: string[] = [];
-      let size = 0;
-      for (const job of this.index.values()) {
-        const run = this.runners.get(job.id) ?? this.writer;
-        chunk.push(JSON.stringify({ op: 'put', by: run, run, job }));
-        if (chunk.length === 1000) {
-          const text = `${chunk.join('\n')}\n`;
-          await fh.write(text);
-          size += Buffer.byteLength(text);
-          chunk.length = 0;
+    const self = this;
+    await this.log.rewrite(
+      (function* () {
+        for (const job of self.index.values()) {
+          const run = self.runners.get(job.id) ?? self.writer;
+          yield JSON.stringify({ op: 'put', by: run, run, job });
         }
-      }
-      if (chunk.length > 0) {
-        const text = `${chunk.join('\n')}\n`;
-        await fh.write(text);
-        size += Buffer.byteLength(text);
-      }
-      await fh.datasync();
-      await fh.close();
-      await rename(tmp, this.logPath);
-      await this.syncDir();
-      await this.fh?.close().catch(() => undefined);
-      this.fh = await open(this.logPath, 'a+', 0o600);
-      this.ino = (await this.fh.stat()).ino;
-      this.offset = size;
-    } catch (e) {
-      await fh.close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-  }
-
-  private async syncDir(): Promise<void> {
-    const dir = await open(this.path, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+      })(),
+    );
   }
 
   // ---- liveness ----------------------------------------------------------------------------
