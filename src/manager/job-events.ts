@@ -1,7 +1,7 @@
 import { isFinal } from '../lifecycle';
 import type { JobEvent, JobRecord } from '../types';
 
-/** How many settled job ids are remembered to announce each settle once. */
+/** How many settled job ids are remembered (at least) to announce each settle once. */
 const SETTLED_MEMORY = 10_000;
 
 /**
@@ -13,8 +13,12 @@ export class JobEvents {
   private readonly listeners: Record<JobEvent, Set<(job: JobRecord) => void>> = { created: new Set(), updated: new Set(), settled: new Set() };
   /** Waiters per job id: told the settled record, or an error when the job is lost. */
   private readonly waiters = new Map<string, Set<(job: JobRecord | Error) => void>>();
-  /** Jobs already announced settled (the oldest forgotten first). */
-  private readonly settled = new Set<string>();
+  /**
+   * Jobs already announced settled, in two generations: when the newer one is full it becomes
+   * the older one and the oldest are forgotten (no per-settle eviction cost).
+   */
+  private settled = new Set<string>();
+  private settledBefore = new Set<string>();
 
   constructor(private readonly warn: (message: string, e?: unknown) => void) {}
 
@@ -57,13 +61,16 @@ export class JobEvents {
    * Returns whether it announced a settle.
    */
   observe(job: JobRecord): boolean {
-    if (this.settled.has(job.id)) return false;
+    if (this.settled.has(job.id) || this.settledBefore.has(job.id)) return false;
     if (!isFinal(job.status)) {
       this.emit('updated', job);
       return false;
     }
+    if (this.settled.size >= SETTLED_MEMORY) {
+      this.settledBefore = this.settled;
+      this.settled = new Set();
+    }
     this.settled.add(job.id);
-    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value as string);
     this.emit('settled', job);
     this.tell(job.id, job);
     return true;
