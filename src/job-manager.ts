@@ -16,6 +16,7 @@ import {
   stalePatch,
   toJobError,
 } from './lifecycle';
+import { onAbort } from './manager/abort-listeners';
 import { storeError, timerDelay, withDeadline } from './manager/deadline';
 import { JobEvents } from './manager/job-events';
 import { Liveness } from './manager/liveness';
@@ -77,6 +78,8 @@ export class JobManager {
   private readonly startedAt = Date.now();
   private readonly unwatch: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** Whether progress writes fail now (reported once until one succeeds, not once per job per interval). */
+  private progressFailing = false;
   /** The first sweep of expired leases: reads wait for it, so jobs of dead processes read as stale at once. */
   private firstSweep: Promise<void> | undefined;
 
@@ -147,9 +150,9 @@ export class JobManager {
       // after it they settle the job (whose first store write, the create, is queued ahead).
       let job: LocalJob | undefined;
       let answered = false; // the caller's signal or close() answered the call instead
-      const onAbort =
+      const unlisten =
         signal &&
-        ((): void => {
+        onAbort(signal, () => {
           if (job) return;
           answered = true;
           clearTimeout(timer);
@@ -157,7 +160,7 @@ export class JobManager {
           reject(signal.reason);
         });
       const timer = setTimeout(() => {
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        unlisten?.();
         if (this.closing) {
           answered = true;
           const closed = new StoreUnavailableError('JobManager closed before the call could become a job');
@@ -166,20 +169,19 @@ export class JobManager {
         }
         job = this.register(ctx, 'running', opts.owner, startedAt, resolve, reject);
       }, timerDelay(timeoutMs));
-      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
       running.then(
         (value) => {
           if (job) return this.settleSafely(job, 'completed', value);
           if (answered) return;
           clearTimeout(timer);
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          unlisten?.();
           resolve(value);
         },
         (error: unknown) => {
           if (job) return this.settleSafely(job, 'failed', error);
           if (answered) return;
           clearTimeout(timer);
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          unlisten?.();
           reject(error);
         },
       );
@@ -237,13 +239,12 @@ export class JobManager {
         unsubscribe();
         clearTimeout(timer);
         clearTimeout(poller);
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        unlisten?.();
         fn();
       };
       const unsubscribe = this.events.waitFor(id, (what) => finish(() => (what instanceof Error ? reject(what) : resolve(what))));
       if (timeoutMs !== undefined) timer = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, timeoutMs))), timerDelay(timeoutMs));
-      const onAbort = signal && ((): void => finish(() => reject(signal.reason)));
-      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
+      const unlisten = signal && onAbort(signal, () => finish(() => reject(signal.reason)));
       // A job running here is announced when it settles (settle, cancel, stale and close all
       // announce), so being subscribed is enough. Jobs running elsewhere are polled (rarely when
       // the store notifies); the first poll closes the gap between the read and the subscription.
@@ -541,8 +542,14 @@ export class JobManager {
 
   private readonly writeProgress = (local: LocalJob): void => {
     local.enqueue(() => this.storeCall('store progress', () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES))).then(
-      (job) => job && this.announce(job),
-      (e: unknown) => this.warn(`Progress of job ${local.id} could not be stored`, e),
+      (job) => {
+        this.progressFailing = false;
+        if (job) this.announce(job);
+      },
+      (e: unknown) => {
+        if (!this.progressFailing) this.warn(`Progress could not be stored (job ${local.id}; reported once until a progress write succeeds)`, e);
+        this.progressFailing = true;
+      },
     );
   };
 

@@ -111,14 +111,24 @@ export interface ResolvedConfig {
 
 /** Turns zod issues into one sentence: ``Expected `timeoutMs` to be …, got `-1` ``. */
 export function describeIssues(where: string, error: z.ZodError, input: unknown): string {
-  return error.issues
+  const MAX_ISSUES = 3;
+  const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more` : '';
+  return (
+    error.issues
+    .slice(0, MAX_ISSUES)
     .map((issue) => {
       const path = issue.path.map(String).join('.');
       const got = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
       const subject = path ? `\`${path}\`` : 'value';
-      return `${where}: ${subject} ${issue.message.replace(/^Invalid input: /, '')}, got \`${show(got)}\``;
+      return `${where}: ${subject} ${issue.message.replace(/^Invalid input: /, '')}, got \`${clip(show(got), 80)}\``;
     })
-    .join('; ');
+    .join('; ') + more
+  );
+}
+
+/** At most `max` characters of a text, with an ellipsis when cut. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
 /** @internal A value as text for a message; never throws (a value whose conversion throws is `[unprintable]`). */

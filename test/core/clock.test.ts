@@ -16,7 +16,7 @@ test('isoTime formats exactly like Date#toISOString', () => {
 });
 
 test('toJsonResult keeps JSON semantics for plain values', () => {
-  expect(toJsonResult(Number.NaN)).toBeNull();
+  expect(() => toJsonResult(Number.NaN)).toThrow(/NaN/); // JSON would write null: refused, not silently changed
   expect(toJsonResult('x')).toBe('x');
   expect(toJsonResult([1, undefined, { a: undefined, b: 2 }])).toEqual([1, null, { b: 2 }]);
   expect(toJsonResult({ toJSON: () => undefined })).toBeNull();

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { container } from 'tsyringe';
 import {
   configureSmartAsync,
-  isJobTicket,
   JOB_STORE,
   JobCancelledError,
   jobContext,
@@ -649,10 +648,7 @@ describe('caller signals', () => {
     ac.signal.addEventListener = ((...a: Parameters<typeof add>) => (listeners++, add(...a))) as typeof add;
     ac.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (listeners--, remove(...a))) as typeof remove;
     for (let i = 0; i < 20; i++) await manager.launch(async () => i, { label: 'inline', signal: ac.signal });
-    const id = await (async () => {
-      const t = await manager.launch(async () => 'bg', { label: 'bg', asyncMode: true, signal: ac.signal });
-      return isJobTicket(t) ? t.job_id : '';
-    })();
+    const id = ticketOf(await manager.launch(async () => 'bg', { label: 'bg', asyncMode: true, signal: ac.signal })).job_id;
     await manager.wait(id);
     expect(listeners).toBe(0);
   });
