@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
@@ -53,6 +53,12 @@ const lineSchema = z.union([
   z.object({ op: z.literal('put'), by: z.string(), run: z.string(), job: z.unknown() }),
   z.object({ op: z.literal('del'), ids: z.array(z.string()) }),
 ]);
+
+const errnoOf = (e: unknown): string | undefined => {
+  const err = e as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof err?.cause?.code === 'string' ? err.cause.code : err?.code;
+  return typeof code === 'string' ? code : undefined;
+};
 
 /** A write, applied in a batch under the lock. */
 type Op =
@@ -222,14 +228,45 @@ export class FileJobStore implements JobStore {
 
   private async open(): Promise<void> {
     try {
+      await this.checkDirectory();
       await mkdir(join(this.path, 'runners'), { recursive: true, mode: 0o700 });
-      await this.lock.with(async () => {
+      try {
+        await this.lock.with(async () => {
+          await this.reopen();
+          await this.repairTail();
+          await this.readNew(true);
+        });
+      } catch (e) {
+        if (errnoOf(e) !== 'EROFS') throw e;
+        // A read-only file system: jobs can be read (status, list, wait), not written.
+        this.log.readOnly = true;
         await this.reopen();
-        await this.repairTail();
-        await this.readNew(true);
-      });
+        await this.readNew(false);
+        this.warn(`FileJobStore ${this.path} is on a read-only file system: opened for reading only`);
+      }
     } catch (e) {
       throw e instanceof SmartAsyncError ? e : new StoreUnavailableError(`Cannot open file job store at ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /**
+   * The path must be a directory the store may own: something else there (a seed-era
+   * `jobs.json`, any file) is `STORE_CORRUPT` and left exactly as it was; a directory others may
+   * write into is refused (they could plant links the store would otherwise follow).
+   */
+  private async checkDirectory(): Promise<void> {
+    let st;
+    try {
+      st = await stat(this.path); // the store's own path may be a link to its directory; nothing inside is followed
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return; // created next, 0700
+      throw e;
+    }
+    if (!st.isDirectory()) {
+      throw new StoreCorruptError(`FileJobStore path ${this.path} is not a store directory (it is ${st.isFile() ? 'a regular file' : 'not a directory'}); it was left exactly as it was. Give the store a directory of its own.`);
+    }
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      throw new StoreUnavailableError(`FileJobStore directory ${this.path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); make it 0700 or 0755`);
     }
   }
 
@@ -242,10 +279,25 @@ export class FileJobStore implements JobStore {
     this.reloadNeeded = false;
   }
 
-  /** Under the lock: cuts off a last line that a killed writer left unfinished. */
+  /** Under the lock: repairs a last line that a killed writer left unfinished (completed if whole, else kept aside). */
   private async repairTail(): Promise<void> {
-    const cut = await this.log.repairTail();
-    if (cut > 0) this.warn(`FileJobStore ${this.log.path}: cut off an unfinished last line (${cut} bytes) left by a writer that stopped mid-write`);
+    const r = await this.log.repairTail((text) => this.isWholeLine(text));
+    if (r.outcome === 'completed') {
+      this.warn(`FileJobStore ${this.log.path}: the last line was whole but missing its newline (a writer stopped right before it); kept, newline added`);
+    } else if (r.outcome === 'kept-aside') {
+      this.warn(`FileJobStore ${this.log.path}: an unfinished last line (${r.bytes} bytes) left by a writer that stopped mid-write was cut off and kept at ${r.aside}`);
+    }
+  }
+
+  /** Whether a text is one valid log line. */
+  private isWholeLine(text: string): boolean {
+    try {
+      const line = lineSchema.parse(JSON.parse(text));
+      if (line.op === 'put') parseJobRecord(line.job, this.log.path);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Brings the index up to date with the log (other processes' lines included). */
@@ -335,6 +387,7 @@ export class FileJobStore implements JobStore {
 
   /** Under the lock: applies a batch to the index and appends its lines with one write. */
   private async writeBatch(batch: Op[]): Promise<unknown[]> {
+    if (this.log.readOnly) throw new StoreUnavailableError(`FileJobStore ${this.path} is on a read-only file system: jobs cannot be written`);
     await this.readNew(true);
     const expiring = batch.some((op) => op.kind === 'expire') ? await this.deadRunners() : undefined;
     await this.repairTail(); // a writer killed mid-line since our last read
@@ -381,7 +434,11 @@ export class FileJobStore implements JobStore {
     });
     await this.log.append(lines, this.opts.fsync);
     if (expiring) await this.runnerFiles.removeDead(Array.from(expiring.gone).filter((r) => !this.runnerInUse(r)));
-    if (this.compaction.due(this.log.offset, this.index.size)) await this.compact();
+    // The batch is durable from here: a compaction that fails (a full disk) is reported, and the
+    // log stays as it is, whole.
+    if (this.compaction.due(this.log.offset, this.index.size)) {
+      await this.compact().catch((e: unknown) => this.warn(`FileJobStore ${this.log.path}: compaction failed, the log is kept as it is: ${(e as Error).message}`, e));
+    }
     return results;
   }
 

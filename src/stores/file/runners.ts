@@ -2,7 +2,7 @@ import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { pidAlive } from './file-lock';
+import { ownStart, pidAlive, processStart } from './processes';
 
 /** What a runner file holds: the process of a JobManager and how long it vouches for its jobs. */
 const runnerFileSchema = z.object({ pid: z.number().int(), start: z.string().nullable(), expiresAt: z.number().optional() });
@@ -15,16 +15,6 @@ interface RunnerInfo {
   expiresAt: number | undefined;
 }
 
-/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null where there is no /proc. */
-export async function processStart(pid: number): Promise<string | null> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 const safeName = /^[A-Za-z0-9._-]+$/;
 
 /**
@@ -35,7 +25,6 @@ const safeName = /^[A-Za-z0-9._-]+$/;
  */
 export class Runners {
   private info = new Map<string, RunnerInfo>();
-  private readonly start: Promise<string | null> = processStart(process.pid);
 
   constructor(private readonly dir: string) {}
 
@@ -44,7 +33,7 @@ export class Runners {
     if (!safeName.test(runner)) throw new Error(`Invalid runner id ${JSON.stringify(runner)}`);
     const file = join(this.dir, runner);
     const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-    await writeFile(tmp, JSON.stringify({ pid: process.pid, start: await this.start, expiresAt }), { mode: 0o600 });
+    await writeFile(tmp, JSON.stringify({ pid: process.pid, start: await ownStart, expiresAt }), { mode: 0o600 });
     await rename(tmp, file);
   }
 
