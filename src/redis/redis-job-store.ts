@@ -97,8 +97,10 @@ export class RedisJobStore implements JobStore {
   private readonly keys: { jobs: string; counts: string; active: string; settled: string; channel: string };
   private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune', Script>;
   private readonly watchers = new Set<(job: JobRecord) => void>();
+  /** Ids of malformed records already reported. */
+  private readonly reported = new Set<string>();
   private closed = false;
-  private connecting: Promise<void> | undefined;
+  private connecting: Promise<boolean> | undefined;
 
   /** @throws SmartAsyncConfigError when an option is invalid. */
   constructor(options: RedisJobStoreOptions = {}) {
@@ -151,9 +153,10 @@ export class RedisJobStore implements JobStore {
     if (json === null) throw new StoreCorruptError(`Job \`${job.id}\` already exists in Redis (${this.prefix})`);
   }
 
+  /** @throws StoreCorruptError when the job's key holds something that is not a valid record. */
   async get(id: string): Promise<JobRecord | undefined> {
     const [json] = (await this.run('read a job', () => this.scripts.getMany([], [this.prefix, id]))) as Array<string | null>;
-    return json ? this.parse(json) : undefined;
+    return json ? this.parse(json, id) : undefined;
   }
 
   async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
@@ -169,7 +172,7 @@ export class RedisJobStore implements JobStore {
         ...fields(values),
       ]),
     )) as string | null;
-    return json ? this.parse(json) : undefined;
+    return json ? this.parse(json, id) : undefined;
   }
 
   async list(query: JobQuery = {}): Promise<JobRecord[]> {
@@ -180,8 +183,8 @@ export class RedisJobStore implements JobStore {
       const ids = (await this.run('list jobs', () => this.client.zrevrange(this.keys.jobs, start, start + page - 1))) as string[];
       if (ids.length === 0) break;
       const records = (await this.run('list jobs', () => this.scripts.getMany([], [this.prefix, ...ids]))) as Array<string | null>;
-      for (const json of records) {
-        const job = json ? this.parse(json) : undefined;
+      for (const [i, json] of records.entries()) {
+        const job = json ? this.parseOrSkip(json, ids[i]!) : undefined;
         if (!job) continue;
         if (query.statuses && !query.statuses.includes(job.status)) continue;
         if (query.label !== undefined && job.label !== query.label) continue;
@@ -217,7 +220,11 @@ export class RedisJobStore implements JobStore {
   async counts(): Promise<Record<JobStatus, number>> {
     const raw = (await this.run('count jobs', () => this.client.hgetall(this.keys.counts))) as Record<string, string>;
     const counts = emptyCounts();
-    for (const s of JOB_STATUSES) counts[s] = Math.max(0, Number(raw[s] ?? 0));
+    for (const s of JOB_STATUSES) {
+      const v = raw[s] ?? '0';
+      if (!/^-?\d+$/.test(v)) throw new StoreCorruptError(`RedisJobStore ${this.prefix}: the counts hash holds ${JSON.stringify(v.slice(0, 40))} for ${s}, not a count`);
+      counts[s] = Math.max(0, Number(v));
+    }
     return counts;
   }
 
@@ -253,7 +260,7 @@ export class RedisJobStore implements JobStore {
     )) as string[];
     const out: JobRecord[] = [];
     for (const json of changed) {
-      const job = this.parse(json);
+      const job = this.parseOrSkip(json, 'swept');
       if (job) out.push(job);
     }
     return out;
@@ -280,7 +287,7 @@ export class RedisJobStore implements JobStore {
   private onMessage(message: string): void {
     const nl = message.indexOf('\n');
     if (nl < 0 || message.slice(0, nl) === this.runner) return;
-    const job = this.parse(message.slice(nl + 1));
+    const job = this.parseOrSkip(message.slice(nl + 1), 'published');
     if (job) this.notify(job);
   }
 
@@ -289,11 +296,29 @@ export class RedisJobStore implements JobStore {
   }
 
   /** Parses and validates a record from Redis; a malformed one is reported and skipped. */
-  private parse(json: string): JobRecord | undefined {
+  /**
+   * Parses and validates a record from Redis (`!type` marks a key that is not a hash).
+   * @throws StoreCorruptError saying what is wrong.
+   */
+  private parse(json: string, id: string): JobRecord {
+    if (json.startsWith('!')) throw new StoreCorruptError(`RedisJobStore ${this.prefix}: malformed job record ${id}: its key holds a ${json.slice(1)}, not a hash`);
     try {
-      return parseJobRecord(JSON.parse(json), `Redis (${this.prefix})`);
+      return parseJobRecord(JSON.parse(json), `Redis (${this.prefix}, job ${id})`);
     } catch (e) {
-      this.onWarning(`RedisJobStore ${this.prefix}: skipped a malformed job record: ${(e as Error).message}`, e);
+      throw e instanceof StoreCorruptError ? e : new StoreCorruptError(`RedisJobStore ${this.prefix}: malformed job record ${id}: not valid JSON`, { cause: e });
+    }
+  }
+
+  /** `parse`, for reads of many records: a bad one is reported (once per id) and skipped. */
+  private parseOrSkip(json: string, id: string): JobRecord | undefined {
+    try {
+      return this.parse(json, id);
+    } catch (e) {
+      if (!this.reported.has(id)) {
+        if (this.reported.size >= 1000) this.reported.clear();
+        this.reported.add(id);
+        this.onWarning(`${(e as Error).message}; skipped (reported once)`, e);
+      }
       return undefined;
     }
   }
@@ -301,26 +326,33 @@ export class RedisJobStore implements JobStore {
   /** Runs a command once connected (waiting up to `connectTimeoutMs`); failures become STORE_UNAVAILABLE. */
   private async run<T>(what: string, command: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError(`RedisJobStore ${this.prefix} is closed`);
-    if (this.client.status !== 'ready') await this.connected(what);
+    if (this.client.status !== 'ready' && !(await this.connected())) {
+      throw new StoreUnavailableError(`Redis is not reachable (status ${this.client.status}); could not ${what} within ${this.connectTimeoutMs} ms`);
+    }
     try {
       return await command();
     } catch (e) {
       if (e instanceof SmartAsyncError) throw e;
-      throw new StoreUnavailableError(`Redis could not ${what}: ${(e as Error).message}`, { cause: e });
+      const message = (e as Error)?.message ?? String(e);
+      // Bad data (a corrupt counts hash, a key of the wrong type) is not an outage.
+      if (/^(STORE_CORRUPT|WRONGTYPE)\b/.test(message) || message.includes('STORE_CORRUPT')) {
+        throw new StoreCorruptError(`RedisJobStore ${this.prefix} could not ${what}: ${message.replace(/^.*?STORE_CORRUPT /, '')}`, { cause: e });
+      }
+      throw new StoreUnavailableError(`Redis could not ${what}: ${message}`, { cause: e });
     }
   }
 
-  /** One wait for the connection, shared by every call that needs it meanwhile. */
-  private connected(what: string): Promise<void> {
+  /** One wait for the connection, shared by every call that needs it meanwhile: whether it came in time. */
+  private connected(): Promise<boolean> {
     if (this.client.status === 'wait') void this.client.connect().catch(() => undefined);
-    this.connecting ??= new Promise<void>((resolve, reject) => {
+    this.connecting ??= new Promise<boolean>((resolve) => {
       const onReady = (): void => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
       const timer = setTimeout(() => {
         this.client.off('ready', onReady);
-        reject(new StoreUnavailableError(`Redis is not reachable (status ${this.client.status}); could not ${what} within ${this.connectTimeoutMs} ms`));
+        resolve(false);
       }, this.connectTimeoutMs);
       this.client.once('ready', onReady);
     }).finally(() => (this.connecting = undefined));

@@ -18,6 +18,22 @@ const LIFECYCLE = `
 local NEXT = {${JOB_STATUSES.map((s) => `${s} = {${TRANSITIONS[s].map((t) => `${t} = true`).join(', ')}}`).join(', ')}}
 local ACTIVE = {${ACTIVE_STATUSES.map((s) => `${s} = true`).join(', ')}}
 local function is_active(s) return ACTIVE[s] == true end
+-- a job's status, or false when its key is missing or not a hash (bad data is never written over)
+local function status_of(key)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'hash' then return false, t end
+  return redis.call('HGET', key, 'status'), t
+end
+-- refuses to touch anything when the counts hash is not a hash of integers: no half-applied transition
+local function check_counts(counts_key)
+  local t = redis.call('TYPE', counts_key)['ok']
+  if t == 'none' then return end
+  if t ~= 'hash' then return redis.error_reply('STORE_CORRUPT counts key ' .. counts_key .. ' is a ' .. t) end
+  local values = redis.call('HMGET', counts_key, ${JOB_STATUSES.map((s) => `'${s}'`).join(', ')})
+  for _, v in ipairs(values) do
+    if v and not string.match(v, '^%-?%d+$') then return redis.error_reply('STORE_CORRUPT counts hash ' .. counts_key .. ' holds ' .. v) end
+  end
+end
 -- mirrors canApply(): never a final record; only allowed status changes; the expected statuses if given
 local function can_apply(old, new, expect)
   if not is_active(old) then return false end
@@ -29,6 +45,9 @@ end
 
 const RECORD_JSON = `${LIFECYCLE}
 local function record_json(key)
+  local t = redis.call('TYPE', key)['ok']
+  if t == 'none' then return false end
+  if t ~= 'hash' then return '!' .. t end
   local h = redis.call('HGETALL', key)
   if #h == 0 then return false end
   local parts = {}
@@ -58,6 +77,8 @@ export const CREATE = `${RECORD_JSON}
 local job_key, jobs_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, runner, channel, created_ms, lease_at, settled_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local FIELDS = 7
+local bad = check_counts(counts_key)
+if bad then return bad end
 if redis.call('EXISTS', job_key) == 1 then return false end
 redis.call('HSET', job_key, unpack(ARGV, FIELDS))
 redis.call('ZADD', jobs_key, created_ms, id)
@@ -75,8 +96,13 @@ export const UPDATE = `${RECORD_JSON}
 local job_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, runner, channel, expect, settled_at, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local FIELDS = 7
-local old = redis.call('HGET', job_key, 'status')
-if not old then return false end
+local old, kind = status_of(job_key)
+if not old then
+  if kind ~= 'none' and kind ~= 'hash' then return redis.error_reply('STORE_CORRUPT job key ' .. job_key .. ' is a ' .. kind) end
+  return false
+end
+local bad = check_counts(counts_key)
+if bad then return bad end
 if not can_apply(old, new_status, expect) then return false end
 if #ARGV >= FIELDS then redis.call('HSET', job_key, unpack(ARGV, FIELDS)) end
 reindex(counts_key, active_key, settled_key, id, old, redis.call('HGET', job_key, 'status'), 0, settled_at)
@@ -102,10 +128,12 @@ export const EXPIRE = `${RECORD_JSON}
 local active_key, counts_key, settled_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, now, channel, runner, limit, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local FIELDS = 7
+local bad = check_counts(counts_key)
+if bad then return bad end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', '(' .. now, 'LIMIT', 0, limit)) do
   local job_key = prefix .. ':job:' .. id
-  local old = redis.call('HGET', job_key, 'status')
+  local old = status_of(job_key)
   if old and can_apply(old, new_status, '') then
     redis.call('HSET', job_key, unpack(ARGV, FIELDS))
     reindex(counts_key, active_key, settled_key, id, old, new_status, 0, now)
@@ -129,7 +157,7 @@ local prefix, lease_at = ARGV[1], ARGV[2]
 local IDS = 3
 local gone = {}
 for i = IDS, #ARGV do
-  local s = redis.call('HGET', prefix .. ':job:' .. ARGV[i], 'status')
+  local s = status_of(prefix .. ':job:' .. ARGV[i])
   if s and is_active(s) then
     redis.call('ZADD', active_key, lease_at, ARGV[i])
   else
@@ -144,7 +172,7 @@ return gone
  * '*' for every settled status: the fast path retention uses), keep newest (-1 = no limit),
  * settled before ms ('' = no limit), most to delete. Returns how many.
  */
-export const PRUNE = `
+export const PRUNE = `${LIFECYCLE}
 local settled_key, jobs_key, counts_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, statuses, keep, before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local function delete(id, status)
@@ -153,18 +181,20 @@ local function delete(id, status)
   redis.call('ZREM', jobs_key, id)
   if status then redis.call('HINCRBY', counts_key, status, -1) end
 end
+local bad = check_counts(counts_key)
+if bad then return bad end
 local deleted = 0
 if statuses == '*' then
   local n = redis.call('ZCARD', settled_key)
   if keep >= 0 and n > keep then
     for _, id in ipairs(redis.call('ZRANGE', settled_key, 0, math.min(n - keep, limit) - 1)) do
-      delete(id, redis.call('HGET', prefix .. ':job:' .. id, 'status'))
+      delete(id, (status_of(prefix .. ':job:' .. id)))
       deleted = deleted + 1
     end
   end
   if before ~= '' and deleted < limit then
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', settled_key, '-inf', '(' .. before, 'LIMIT', 0, limit - deleted)) do
-      delete(id, redis.call('HGET', prefix .. ':job:' .. id, 'status'))
+      delete(id, (status_of(prefix .. ':job:' .. id)))
       deleted = deleted + 1
     end
   end
@@ -174,7 +204,7 @@ local wanted = ',' .. statuses .. ','
 local ids = redis.call('ZRANGE', settled_key, 0, -1, 'WITHSCORES')
 local matching = {}
 for i = 1, #ids, 2 do
-  local s = redis.call('HGET', prefix .. ':job:' .. ids[i], 'status')
+  local s = status_of(prefix .. ':job:' .. ids[i])
   if s and string.find(wanted, ',' .. s .. ',', 1, true) then matching[#matching + 1] = { ids[i], tonumber(ids[i + 1]), s } end
 end
 local excess = keep >= 0 and (#matching - keep) or 0

@@ -126,6 +126,9 @@ describe('data in Redis', () => {
     const jobs = await m.list();
     expect(jobs.map((j) => j.id)).toEqual([ticketOf(t).job_id]);
     expect(warnings.join('\n')).toMatch(/malformed job record/);
+    await m.list();
+    expect(warnings.filter((w) => w.includes('evil'))).toHaveLength(1); // reported once, not at every list
+    await expect(m.get('evil')).rejects.toMatchObject({ code: 'STORE_CORRUPT' }); // malformed is not "not found"
   });
 
   test('retention keeps Redis bounded through the sorted sets', async () => {
