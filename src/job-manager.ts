@@ -469,6 +469,7 @@ export class JobManager {
           return this.announce(current);
         }
         local.started = current.status === 'running';
+        await sleep(Math.min(5000, 100 * 2 ** attempt)); // a store that keeps refusing is not hammered
       } catch (e) {
         if (!local.tracked) break;
         if (attempt === 0) this.warn(`Job ${local.id} settled but its outcome could not be stored yet; retrying`, e);

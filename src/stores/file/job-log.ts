@@ -6,6 +6,8 @@ import { StoreCorruptError, StoreUnavailableError } from '../../errors';
 const NL = 0x0a;
 /** Bytes read from the log at a time (a longer line grows the buffer for itself). */
 const READ_CHUNK = 8 << 20;
+/** Bytes read at a time, backwards, when looking for the last newline (done before every batch). */
+const TAIL_CHUNK = 64 << 10;
 /** Bytes written at a time when the log is rewritten. */
 const WRITE_CHUNK = 8 << 20;
 const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_WRONLY } = constants;
@@ -97,8 +99,8 @@ export class JobLog {
     if (size === 0) return { bytes: 0, outcome: 'none' };
     let end = 0;
     // Find the last newline, reading backwards in chunks.
-    for (let pos = size; pos > 0; pos -= READ_CHUNK) {
-      const len = Math.min(pos, READ_CHUNK);
+    for (let pos = size; pos > 0; pos -= TAIL_CHUNK) {
+      const len = Math.min(pos, TAIL_CHUNK);
       const buf = Buffer.alloc(len);
       await fh.read(buf, 0, len, pos - len);
       const i = buf.lastIndexOf(NL);
