@@ -1,0 +1,11 @@
+/**
+ * `smart-async/http`: the asynchronous request-reply pattern for HTTP services. `httpReply()`
+ * turns a decorated method's value into `200`, or a ticket into `202` + `Location` +
+ * `Retry-After`; `expressJobs()` (Express 4/5) and `fastifyJobs` (Fastify 4/5) serve the jobs
+ * routes. Express and Fastify are optional peers; the types are structural, so neither's types
+ * are needed to compile.
+ */
+export { httpReply, errorReply, type HttpReply, type HttpReplyOptions } from './http-reply';
+export { type JobRoutesOptions } from './job-routes';
+export { expressJobs, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse, type ExpressLikeRouter } from './express';
+export { fastifyJobs, sendFastify, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest } from './fastify';

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import {
+  currentJobManager,
+  JOB_STATUSES,
+  JobNotFoundError,
+  parseOrThrow,
+  SmartAsyncConfigError,
+  type JobManager,
+  type JobStatus,
+} from '../index';
+import { activeHeaders, errorReply, type HttpReply } from './http-reply';
+
+/** Options of `expressJobs()` and `fastifyJobs()`. */
+export interface JobRoutesOptions<Req = unknown> {
+  /**
+   * Who is asking: a function of the request that returns the requester's id (their jobs are the
+   * ones launched with that `owner`), or `'none'` to expose every job (trusted networks only).
+   * Required: the routes refuse to be created without an owner rule.
+   */
+  owner: ((req: Req) => string | undefined) | 'none';
+  /** The manager whose jobs are served. @default the configured one (`currentJobManager()`), at each request */
+  manager?: JobManager;
+  /** `Retry-After` (seconds) while a job is active. @default 2 */
+  retryAfterSeconds?: number;
+}
+
+/** What a jobs route needs from a request, whatever the framework. */
+export interface JobsRequest {
+  method: string;
+  /** The job id, for `/:id` and `/:id/result`. */
+  id?: string;
+  /** `result` for `/:id/result`. */
+  sub?: string;
+  query: Record<string, unknown>;
+}
+
+const uuid = z.string().uuid();
+const listQuery = z
+  .object({
+    status: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]])))
+      .optional(),
+    label: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .passthrough();
+
+/**
+ * @internal The routes of the jobs API, framework-free: a request in, a reply out. Used by the
+ * Express router, the Fastify plugin and the Nest controller alike.
+ */
+export class JobRoutes<Req> {
+  private readonly retryAfter: number;
+
+  /** @throws SmartAsyncConfigError without an owner rule. */
+  constructor(private readonly options: JobRoutesOptions<Req>) {
+    if (options?.owner !== 'none' && typeof options?.owner !== 'function') {
+      throw new SmartAsyncConfigError("The jobs routes need an owner rule: `owner: (req) => string | undefined`, or `owner: 'none'` to expose every job (trusted networks only)");
+    }
+    this.retryAfter = options.retryAfterSeconds ?? 2;
+  }
+
+  /** Answers one request; never throws (errors become their HTTP reply). */
+  async handle(req: Req, r: JobsRequest): Promise<HttpReply> {
+    try {
+      return await this.route(req, r);
+    } catch (e) {
+      return errorReply(e, this.retryAfter);
+    }
+  }
+
+  private async route(req: Req, r: JobsRequest): Promise<HttpReply> {
+    const manager = this.options.manager ?? currentJobManager();
+    const owner = this.options.owner === 'none' ? undefined : this.ownerOf(req);
+    if (r.id === undefined) {
+      if (r.method !== 'GET') return methodNotAllowed();
+      const q = parseOrThrow(listQuery, r.query, 'GET /');
+      // An identity-less request under an owner rule sees nothing, not everything.
+      if (this.options.owner !== 'none' && owner === undefined) return { status: 200, headers: {}, body: { jobs: [] } };
+      return { status: 200, headers: {}, body: { jobs: await manager.list({ status: q.status, label: q.label, limit: q.limit ?? 50, owner }) } };
+    }
+    if (!uuid.safeParse(r.id).success) throw new JobNotFoundError('(not a job id)');
+    const scope = { owner: this.options.owner === 'none' ? undefined : (owner ?? '\u0000nobody') };
+    if (r.sub === 'result') {
+      if (r.method !== 'GET') return methodNotAllowed();
+      const { job } = await manager.status(r.id, scope);
+      if (job.status === 'completed') return { status: 200, headers: {}, body: job.result };
+      if (job.status === 'pending' || job.status === 'running') {
+        return { status: 409, headers: activeHeaders(job, this.retryAfter), body: { error: { code: 'JOB_ACTIVE', message: `Job ${job.id} is ${job.status}; try again later`, status: job.status } } };
+      }
+      return { status: 410, headers: {}, body: { error: { code: job.error?.code ?? `JOB_${job.status.toUpperCase()}`, name: job.error?.name, message: job.error?.message ?? `Job ${job.status}`, status: job.status } } };
+    }
+    if (r.sub !== undefined) throw new JobNotFoundError(r.id);
+    if (r.method === 'GET') {
+      const { job } = await manager.status(r.id, scope);
+      return { status: 200, headers: activeHeaders(job, this.retryAfter), body: { job } };
+    }
+    if (r.method === 'DELETE') {
+      const reason = typeof r.query.reason === 'string' ? r.query.reason.slice(0, 1000) : 'Cancelled over HTTP';
+      return { status: 200, headers: {}, body: { job: await manager.cancel(r.id, reason, scope) } };
+    }
+    return methodNotAllowed();
+  }
+
+  private ownerOf(req: Req): string | undefined {
+    const id = (this.options.owner as (req: Req) => string | undefined)(req);
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  }
+}
+
+function methodNotAllowed(): HttpReply {
+  return { status: 405, headers: {}, body: { error: { code: 'METHOD_NOT_ALLOWED', message: 'Method not allowed' } } };
+}
