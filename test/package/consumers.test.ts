@@ -20,6 +20,7 @@ import { isJobTicket, JobManager, SmartAsync, SmartAsyncConfigError, type SmartR
 import { toCallToolResult } from 'smart-async/mcp';
 import { RedisJobStore } from 'smart-async/redis';
 import { describeJobStore } from 'smart-async/testing';
+import { httpReply } from 'smart-async/http';
 
 class Svc {
   @SmartAsync({ timeoutMs: 50 })
@@ -41,11 +42,12 @@ export async function main(): Promise<void> {
   const kind = redis.kind;
   await redis.close();
   const testing = typeof describeJobStore;
-  console.log(JSON.stringify({ fast, status: job.status, result: job.result, code: err.code, mcp, kind, testing }));
+  const http = httpReply(ticket, { jobsPath: '/jobs' }).status;
+  console.log(JSON.stringify({ fast, status: job.status, result: job.result, code: err.code, mcp, kind, testing, http }));
 }
 `;
 
-const expected = { fast: 'done', status: 'completed', result: 'done', code: 'SMART_ASYNC_CONFIG', mcp: { result: 'done' }, kind: 'redis', testing: 'function' };
+const expected = { fast: 'done', status: 'completed', result: 'done', code: 'SMART_ASYNC_CONFIG', mcp: { result: 'done' }, kind: 'redis', testing: 'function', http: 202 };
 
 function sh(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,7 +72,7 @@ beforeAll(() => {
 test('the tarball holds the build, the types and the docs, and no sources or tests', () => {
   const files = sh('tar', ['-tzf', readdirSync(work).find((f) => f.endsWith('.tgz'))!], work).split('\n');
   expect(files).toEqual(
-    expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/dist/redis/index.js', 'package/dist/redis/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts', 'package/README.md']),
+    expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/dist/redis/index.js', 'package/dist/redis/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts', 'package/dist/http/index.js', 'package/dist/http/index.d.ts', 'package/README.md']),
   );
   expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
 });

@@ -53,3 +53,14 @@ test('the custom store sample gets crash detection from its leases: a silent run
   expect(out).toMatch(/crashed-worker-job: stale \(JOB_STALE: The process running this job stopped renewing its lease/);
   expect(out).toContain('live-job: completed "done"');
 });
+
+test('the Express sample: 200 fast, 202 slow with Location, polling to the result, cancel then 410, another user 404', async () => {
+  const out = await sample('samples/express-app.ts');
+  expect(out).toContain('POST /reports (1 step)  -> 200 {"region":"eu","rows":1000}');
+  expect(out).toMatch(/POST \/reports \(6 steps\) -> 202 Location: \/jobs\/[0-9a-f-]{36} Retry-After: 1/);
+  expect(out).toMatch(/-> running \d\/6/);
+  expect(out).toMatch(/\/result -> 200 \{"region":"us","rows":6000\}/);
+  expect(out).toMatch(/DELETE \/jobs\/[0-9a-f-]{36} -> 200 cancelled/);
+  expect(out).toMatch(/\/result -> 410 \{"error":\{"code":"JOB_CANCELLED"/);
+  expect(out).toMatch(/as another user -> 404/);
+});
