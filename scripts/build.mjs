@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url);
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
-for (const entry of ['index', 'mcp/index', 'redis/index', 'testing/index', 'http/index']) {
+for (const entry of ['index', 'mcp/index', 'redis/index', 'testing/index', 'http/index', 'nestjs/index']) {
   if (!existsSync(`dist/${entry}.js`)) continue;
   writeFileSync(`dist/${entry}.mjs`, "export * from './index.js';\n");
   writeFileSync(`dist/${entry}.d.mts`, "export * from './index.js';\n");

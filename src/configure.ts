@@ -44,3 +44,27 @@ export function currentJobManager(): JobManager {
   if (m === undefined || m.isClosed) managers.set(c, (m = c.resolve(JobManager)));
   return m;
 }
+
+const bound = new WeakMap<object, JobManager>();
+
+/**
+ * Makes the decorated calls made on `target` — an instance, or a class for its static methods —
+ * use `manager` instead of the configured container's. For frameworks with injectors of their
+ * own: the NestJS module binds every provider and controller of an app to that app's manager, so
+ * two apps in one process keep their jobs apart.
+ *
+ * @example
+ * bindJobManager(reportService, tenantJobs);
+ */
+export function bindJobManager(target: object, manager: JobManager): void {
+  bound.set(target, manager);
+}
+
+/** The manager a decorated call on `target` uses: the one bound to it (or to its class), else `currentJobManager()`. */
+export function jobManagerFor(target: unknown): JobManager {
+  if (target !== null && (typeof target === 'object' || typeof target === 'function')) {
+    const m = bound.get(target) ?? (typeof target === 'object' ? bound.get((target as object).constructor) : undefined);
+    if (m !== undefined) return m;
+  }
+  return currentJobManager();
+}

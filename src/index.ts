@@ -4,7 +4,7 @@ export { SmartAsync, SmartAsyncDefaults, type SmartAsyncMethodDecorator, type Sm
 export { JobManager } from './job-manager';
 export { jobContext, withCallOptions, type JobContext, type CallOptions } from './job-context';
 export { jobStatus } from './job-status';
-export { configureSmartAsync, smartAsyncContainer, currentJobManager, type ConfigureOptions } from './configure';
+export { configureSmartAsync, smartAsyncContainer, currentJobManager, bindJobManager, jobManagerFor, type ConfigureOptions } from './configure';
 export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } from './metadata';
 export { isJobTicket, SWITCH_MESSAGE } from './ticket';
 export { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
@@ -36,6 +36,9 @@ export { emptyCounts, notifyWatchers, hasLeases, type JobStore, type JobQuery, t
 export { JobIndex, matchesQuery } from './stores/job-index';
 export { jobRecordSchema, parseJobRecord } from './stores/record-schema';
 export { isoTime } from './clock';
+// HTTP without a framework: the reply of the request-reply pattern and the jobs routes (smart-async/http adapts them to Express and Fastify).
+export { httpReply, errorReply, activeHeaders, type HttpReply, type HttpReplyOptions } from './http-reply';
+export { JobRoutes, type JobRoutesOptions, type JobsRequest } from './job-routes';
 export { toJsonResult } from './serialise';
 export { warningSinkSchema, emitSmartAsyncWarning, parseOrThrow, type WarningSink } from './options';
 export {

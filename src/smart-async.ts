@@ -1,4 +1,4 @@
-import { currentJobManager } from './configure';
+import { jobManagerFor } from './configure';
 import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
 import { parseEnvDuration } from './durations';
 import { SmartAsyncConfigError } from './errors';
@@ -124,7 +124,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
-      return currentJobManager().launch(() => original.apply(this, args), {
+      return jobManagerFor(this).launch(() => original.apply(this, args), {
         label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
         timeoutMs: timeoutMs ?? st.timeoutMs,
         asyncMode,

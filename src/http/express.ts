@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JobRoutes, type JobRoutesOptions } from './job-routes';
-import type { HttpReply } from './http-reply';
+import { JobRoutes, type HttpReply, type JobRoutesOptions } from '../index';
 
 /**
  * What the jobs router needs of a request: Express's `Request` (4 or 5) is one. Structural, so

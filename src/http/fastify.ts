@@ -1,5 +1,4 @@
-import { JobRoutes, type JobRoutesOptions } from './job-routes';
-import type { HttpReply } from './http-reply';
+import { JobRoutes, type HttpReply, type JobRoutesOptions } from '../index';
 
 /** What the plugin needs of a request: Fastify's `FastifyRequest` (4 or 5) is one. Structural: no `fastify` types needed. */
 export interface FastifyLikeRequest {

@@ -5,7 +5,6 @@
  * routes. Express and Fastify are optional peers; the types are structural, so neither's types
  * are needed to compile.
  */
-export { httpReply, errorReply, type HttpReply, type HttpReplyOptions } from './http-reply';
-export { type JobRoutesOptions } from './job-routes';
+export { httpReply, errorReply, JobRoutes, type HttpReply, type HttpReplyOptions, type JobRoutesOptions } from '../index';
 export { expressJobs, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse, type ExpressLikeRouter } from './express';
 export { fastifyJobs, sendFastify, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest } from './fastify';

@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import {
-  currentJobManager,
-  JOB_STATUSES,
-  JobNotFoundError,
-  parseOrThrow,
-  SmartAsyncConfigError,
-  type JobManager,
-  type JobStatus,
-} from '../index';
+import { currentJobManager } from './configure';
+import { JobNotFoundError, SmartAsyncConfigError } from './errors';
+import type { JobManager } from './job-manager';
+import { JOB_STATUSES } from './lifecycle';
+import { parseOrThrow } from './options';
+import type { JobStatus } from './types';
 import { activeHeaders, errorReply, type HttpReply } from './http-reply';
 
 /** Options of `expressJobs()` and `fastifyJobs()`. */
@@ -48,8 +45,13 @@ const listQuery = z
   .passthrough();
 
 /**
- * @internal The routes of the jobs API, framework-free: a request in, a reply out. Used by the
- * Express router, the Fastify plugin and the Nest controller alike.
+ * The routes of the jobs API, framework-free: a request in, a reply out. The Express router,
+ * the Fastify plugin and the Nest controller are thin adapters over it; use it to serve the
+ * same routes from another framework.
+ *
+ * @example
+ * const routes = new JobRoutes({ owner: (req: MyReq) => req.user });
+ * const reply = await routes.handle(req, { method: 'GET', id: req.params.id, query: req.query });
  */
 export class JobRoutes<Req> {
   private readonly retryAfter: number;
@@ -62,7 +64,7 @@ export class JobRoutes<Req> {
     this.retryAfter = options.retryAfterSeconds ?? 2;
   }
 
-  /** Answers one request; never throws (errors become their HTTP reply). */
+  /** Answers one request; never throws (errors become their HTTP reply). @param r the request's method, `id`, `sub` (`'result'`) and query */
   async handle(req: Req, r: JobsRequest): Promise<HttpReply> {
     try {
       return await this.route(req, r);

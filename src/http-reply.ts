@@ -1,4 +1,8 @@
-import { isFinal, isJobTicket, SmartAsyncError, toJsonResult, type JobRecord } from '../index';
+import { SmartAsyncError } from './errors';
+import { isFinal } from './lifecycle';
+import { toJsonResult } from './serialise';
+import { isJobTicket } from './ticket';
+import type { JobRecord } from './types';
 
 /** What an HTTP response should be: status, headers and a JSON body. */
 export interface HttpReply {
@@ -59,7 +63,7 @@ export function errorReply(error: unknown, retryAfterSeconds = DEFAULT_RETRY_AFT
   return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Internal error' } } };
 }
 
-/** @internal `Retry-After` while a job is active, none once it is final. */
+/** `Retry-After` (seconds) while a job is active, none once it is final. */
 export function activeHeaders(job: JobRecord, retryAfterSeconds: number): Record<string, string> {
   return isFinal(job.status) ? {} : { 'retry-after': String(retryAfterSeconds) };
 }

@@ -1,0 +1,48 @@
+import type { HttpReply } from '../index';
+
+/** An Express response or a Fastify reply, whichever the Nest platform gives. */
+interface ExpressResponse {
+  status(code: number): unknown;
+  set(headers: Record<string, string>): unknown;
+  json(body: unknown): unknown;
+}
+interface FastifyReply {
+  code(code: number): unknown;
+  header(name: string, value: string): unknown;
+  send(body: unknown): unknown;
+}
+
+const isExpress = (res: unknown): res is ExpressResponse => typeof (res as ExpressResponse).status === 'function' && typeof (res as ExpressResponse).json === 'function';
+
+/** @internal Sends a reply through the platform's response (Express or Fastify). */
+export function send(res: unknown, reply: HttpReply): void {
+  if (isExpress(res)) {
+    res.status(reply.status);
+    res.set(reply.headers);
+    res.json(reply.body);
+    return;
+  }
+  const r = res as FastifyReply;
+  r.code(reply.status);
+  for (const [k, v] of Object.entries(reply.headers)) r.header(k, v);
+  r.send(reply.body);
+}
+
+/**
+ * @internal Sets a status and headers that Nest's own reply (which sets the handler's default
+ * status again) keeps: the response answers every later status call with this one.
+ */
+export function pinStatus(res: unknown, status: number, headers: Record<string, string>): void {
+  if (isExpress(res)) {
+    res.set(headers);
+    const setStatus = res.status.bind(res);
+    setStatus(status);
+    res.status = () => setStatus(status);
+    return;
+  }
+  const r = res as FastifyReply;
+  for (const [k, v] of Object.entries(headers)) r.header(k, v);
+  const setCode = r.code.bind(r);
+  setCode(status);
+  r.code = () => setCode(status);
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { map, type Observable } from 'rxjs';
+import { httpReply, isJobTicket, withCallOptions } from '../index';
+import { pinStatus } from './http-response';
+import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
+
+/** Path of the jobs routes, for `Location` (`null` when the module serves none). */
+export const SMART_ASYNC_JOBS_PATH = Symbol.for('smart-async:nest-jobs-path');
+
+interface Closable {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * Installed app-wide by `SmartAsyncModule`. Around each HTTP handler it sets the call options of
+ * the decorated calls the handler makes: `owner` from the module's owner rule, and the request's
+ * signal (the client going away stops the inline attempt only). With `jobsPath`, it turns a
+ * handler's ticket into `202 Accepted` + `Location: <jobsPath>/<job_id>` + `Retry-After`; a
+ * handler's own value is untouched.
+ */
+export class SmartAsyncTicketInterceptor implements NestInterceptor {
+  constructor(
+    private readonly jobsPath: string | null,
+    private readonly options: SmartAsyncModuleOptions,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const res = http.getResponse<{ raw?: Closable } & Closable>();
+    const ac = new AbortController();
+    const raw = res.raw ?? res;
+    if (typeof raw.once === 'function') raw.once('close', () => ac.abort(new Error('The client closed the request')));
+    const rule = this.options.owner;
+    const owner = typeof rule === 'function' ? ownerOf(rule as (req: unknown) => unknown, http.getRequest()) : undefined;
+    // The handler runs inside these options: Nest binds its async context where handle() is called.
+    const handled = withCallOptions({ owner, signal: ac.signal }, () => next.handle());
+    if (this.jobsPath === null) return handled;
+    const jobsPath = this.jobsPath;
+    return handled.pipe(
+      map((value: unknown) => {
+        if (!isJobTicket(value)) return value;
+        const reply = httpReply(value, { jobsPath, retryAfterSeconds: this.options.retryAfterSeconds });
+        pinStatus(res, reply.status, reply.headers);
+        return value;
+      }),
+    );
+  }
+}
+Inject(SMART_ASYNC_JOBS_PATH)(SmartAsyncTicketInterceptor, undefined as never, 0);
+Inject(SMART_ASYNC_MODULE_OPTIONS)(SmartAsyncTicketInterceptor, undefined as never, 1);
+Injectable()(SmartAsyncTicketInterceptor);
+
+function ownerOf(rule: (req: unknown) => unknown, req: unknown): string | undefined {
+  const id = rule(req);
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
