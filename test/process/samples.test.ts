@@ -64,3 +64,12 @@ test('the Express sample: 200 fast, 202 slow with Location, polling to the resul
   expect(out).toMatch(/\/result -> 410 \{"error":\{"code":"JOB_CANCELLED"/);
   expect(out).toMatch(/as another user -> 404/);
 });
+
+test('the Nest sample: 200, 202 with Location, polling to the result, cancel, and app.close() leaves nothing running', async () => {
+  const out = await sample('samples/nest-app/main.ts');
+  expect(out).toContain('POST /reports (1 step)  -> 200 {"region":"eu","rows":1000}');
+  expect(out).toMatch(/POST \/reports \(5 steps\) -> 202 Location: \/jobs\/[0-9a-f-]{36} Retry-After: 1/);
+  expect(out).toMatch(/\/result -> 200 \{"region":"us","rows":5000\}/);
+  expect(out).toMatch(/DELETE \/jobs\/[0-9a-f-]{36} -> 200 cancelled/);
+  expect(out).toContain('after app.close(): the unfinished job is stale (JOB_STALE)');
+});
