@@ -12,6 +12,15 @@ export type SmartAsyncErrorCode =
   | 'JOB_STALE';
 
 /**
+ * Options of the errors' constructors: the standard `cause` (declared here rather than through
+ * the ES2022 lib's `ErrorOptions`, so the types compile on an ES2021 target too).
+ */
+export interface SmartAsyncErrorOptions {
+  /** The error that led to this one. */
+  cause?: unknown;
+}
+
+/**
  * Base class of every error smart-async throws. Switch on `code`, which is stable across
  * versions; `message` is for people.
  *
@@ -25,10 +34,10 @@ export class SmartAsyncError extends Error {
   /**
    * @param code stable error code
    * @param message human-readable explanation
-   * @param options standard `ErrorOptions` (`cause`)
+   * @param options `{ cause }`
    */
-  constructor(code: SmartAsyncErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(code: SmartAsyncErrorCode, message: string, options?: SmartAsyncErrorOptions) {
+    super(message, options as ErrorOptions);
     this.code = code;
     this.name = new.target.name;
     Error.captureStackTrace?.(this, new.target);
@@ -38,7 +47,7 @@ export class SmartAsyncError extends Error {
 /** Bad decorator options, call options, configuration or environment variable value. */
 export class SmartAsyncConfigError extends SmartAsyncError {
   /** @param message what was expected and what came */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: SmartAsyncErrorOptions) {
     super('SMART_ASYNC_CONFIG', message, options);
   }
 }
@@ -79,7 +88,7 @@ export class JobCancelledError extends SmartAsyncError {
 /** A store's data (file, Redis value) is malformed. Nothing valid is dropped because of it. */
 export class StoreCorruptError extends SmartAsyncError {
   /** @param message what is wrong and where the bad data was kept */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: SmartAsyncErrorOptions) {
     super('STORE_CORRUPT', message, options);
   }
 }
@@ -87,7 +96,7 @@ export class StoreCorruptError extends SmartAsyncError {
 /** The store cannot be reached (Redis down, file not writable) or the manager is closed. */
 export class StoreUnavailableError extends SmartAsyncError {
   /** @param message what could not be reached */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: SmartAsyncErrorOptions) {
     super('STORE_UNAVAILABLE', message, options);
   }
 }
@@ -95,7 +104,7 @@ export class StoreUnavailableError extends SmartAsyncError {
 /** A background job's result cannot be stored as JSON (BigInt, circular, function). */
 export class ResultNotSerialisableError extends SmartAsyncError {
   /** @param message what in the result is not JSON */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: SmartAsyncErrorOptions) {
     super('RESULT_NOT_SERIALISABLE', message, options);
   }
 }

@@ -52,6 +52,7 @@ export {
   StoreUnavailableError,
   ResultNotSerialisableError,
   type SmartAsyncErrorCode,
+  type SmartAsyncErrorOptions,
 } from './errors';
 export type {
   JobStatus,

@@ -72,7 +72,7 @@ beforeAll(() => {
 test('the tarball holds the build, the types and the docs, and no sources or tests', () => {
   const files = sh('tar', ['-tzf', readdirSync(work).find((f) => f.endsWith('.tgz'))!], work).split('\n');
   expect(files).toEqual(
-    expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/dist/redis/index.js', 'package/dist/redis/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts', 'package/dist/http/index.js', 'package/dist/http/index.d.ts', 'package/README.md']),
+    expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/dist/redis/index.js', 'package/dist/redis/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts', 'package/dist/http/index.js', 'package/dist/http/index.d.ts', 'package/README.md', 'package/LICENSE']),
   );
   expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
 });
@@ -127,3 +127,48 @@ console.log(JSON.stringify({ same: esm.JobManager === cjs.JobManager, ticket: es
   });
   expect(JSON.parse(sh(process.execPath, ['both.mjs'], dir))).toEqual({ same: true, ticket: true });
 });
+
+const strictSource = `
+import 'reflect-metadata';
+import { isJobTicket, JobManager, SmartAsync, SmartAsyncConfigError, FileJobStore, type SmartResult } from 'smart-async';
+import { httpReply, expressJobs, fastifyJobs } from 'smart-async/http';
+import { describeJobStore } from 'smart-async/testing';
+import { RedisJobStore } from 'smart-async/redis';
+
+class Svc {
+  @SmartAsync({ timeoutMs: 50 })
+  async run(ms: number): Promise<SmartResult<string>> {
+    await new Promise((r) => setTimeout(r, ms));
+    return 'done';
+  }
+}
+export const things = [Svc, isJobTicket, JobManager, SmartAsyncConfigError, FileJobStore, httpReply, expressJobs, fastifyJobs, describeJobStore, RedisJobStore];
+`;
+
+test('the shipped types compile with skipLibCheck: false on an ES2021 target', () => {
+  const dir = project('strict-es2021', {
+    'package.json': JSON.stringify({ name: 'strict-es2021', private: true, type: 'commonjs' }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: { target: 'ES2021', lib: ['ES2021'], module: 'node16', moduleResolution: 'node16', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
+      files: ['main.ts'],
+    }),
+    'main.ts': strictSource,
+  });
+  expect(() => sh(process.execPath, [tsc, '-p', '.'], dir)).not.toThrow();
+}, 60_000);
+
+test('the oldest TypeScript the README states (5.4) compiles consumers with standard and with legacy decorators', () => {
+  const oldTsc = join(root, 'node_modules', 'typescript-min', 'bin', 'tsc');
+  expect(JSON.parse(sh(process.execPath, [oldTsc, '--version'], root).replace(/^Version /, '"').trim() + '"')).toMatch(/^5\.4\./);
+  for (const legacy of [false, true]) {
+    const dir = project(`ts-min-${legacy ? 'legacy' : 'standard'}`, {
+      'package.json': JSON.stringify({ name: 'ts-min', private: true, type: 'commonjs' }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, skipLibCheck: true, noEmit: true, types: ['node'], experimentalDecorators: legacy },
+        files: ['main.ts'],
+      }),
+      'main.ts': strictSource,
+    });
+    expect(() => sh(process.execPath, [oldTsc, '-p', '.'], dir)).not.toThrow();
+  }
+}, 60_000);
