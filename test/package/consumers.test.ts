@@ -172,3 +172,20 @@ test('the oldest TypeScript the README states (5.4) compiles consumers with stan
     expect(() => sh(process.execPath, [oldTsc, '-p', '.'], dir)).not.toThrow();
   }
 }, 60_000);
+
+test('an app bundled to ES modules with esbuild runs (the bundle takes the ES-module build)', () => {
+  const dir = project('esbuild-esm', {
+    'package.json': JSON.stringify({ name: 'esbuild-esm', private: true, type: 'module' }),
+    'app.mjs': `
+import 'reflect-metadata';
+import { JobManager, isJobTicket } from 'smart-async';
+import { httpReply } from 'smart-async/http';
+const jobs = new JobManager();
+const t = await jobs.launch(() => new Promise((r) => setTimeout(() => r('done'), 80)), { label: 'x', timeoutMs: 20 });
+console.log(JSON.stringify({ ticket: isJobTicket(t), result: (await jobs.wait(t.job_id)).result, http: httpReply(t, { jobsPath: '/jobs' }).status }));
+`,
+  });
+  const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
+  sh(esbuild, ['app.mjs', '--bundle', '--platform=node', '--format=esm', '--outfile=out.mjs', '--log-level=error'], dir);
+  expect(JSON.parse(sh(process.execPath, ['out.mjs'], dir))).toEqual({ ticket: true, result: 'done', http: 202 });
+}, 60_000);
