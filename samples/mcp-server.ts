@@ -15,7 +15,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { container } from 'tsyringe';
 import { z } from 'zod';
-import { FileJobStore, JOB_STORE, JobManager, jobContext, SmartAsync, type SmartResult } from '../src';
+import { FileJobStore, JOB_STORE, JobManager, jobContext, SMART_ASYNC_CONFIG, SmartAsync, type SmartResult } from '../src';
 import { createJobTaskStore, registerJobTools, registerSmartTool } from '../src/mcp';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -58,13 +58,19 @@ export function createServer(reports = new ReportService()): McpServer {
 async function main(): Promise<void> {
   const dir = process.env.SMART_ASYNC_JOBS_DIR;
   if (dir) container.register(JOB_STORE, { useValue: new FileJobStore({ path: dir }) });
+  // Hosts close a stdio server by ending its stdin, then SIGTERM, then SIGKILL about 2 s later:
+  // background work gets 1 s of grace, so what is left is marked stale before the kill.
+  container.register(SMART_ASYNC_CONFIG, { useValue: { closeGraceMs: 1_000, storeTimeoutMs: 500 } });
   const server = createServer();
   await server.connect(new StdioServerTransport());
-  const shutdown = async (): Promise<void> => {
-    await server.close();
-    await container.resolve(JobManager).close();
-    process.exit(0);
-  };
+  let closing: Promise<void> | undefined;
+  const shutdown = (): Promise<void> =>
+    (closing ??= (async () => {
+      await server.close().catch(() => undefined);
+      await container.resolve(JobManager).close();
+      process.exit(0);
+    })());
+  process.stdin.on('end', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 }

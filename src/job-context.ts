@@ -37,6 +37,13 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Receives every progress report of these calls' work. */
   onProgress?: (progress: JobProgress) => void;
+  /** The manager these calls' jobs go to (instead of the one bound to the instance or the configured one). */
+  manager?: JobManagerLike;
+}
+
+/** @internal What `withCallOptions({ manager })` holds: a JobManager (typed loosely to keep this module free of it). */
+export interface JobManagerLike {
+  launch(work: () => unknown, opts: object): Promise<unknown>;
 }
 
 /** @internal The state of one decorated call; the JobManager drives it. */

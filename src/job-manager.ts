@@ -113,6 +113,11 @@ export class JobManager {
     return this.closing !== undefined;
   }
 
+  /** Least time between two progress writes of a job (and two progress notifications of an MCP request). */
+  get progressIntervalMs(): number {
+    return this.config.progressIntervalMs;
+  }
+
   /** The store's kind (`memory`, `file`, `redis`, …). */
   get storeKind(): string {
     return this.store.kind;

@@ -1,8 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { currentJobManager, JOB_STATUSES, type JobManager, type JobStatus } from '../index';
+import { currentJobManager, JOB_STATUSES, JobNotFoundError, type JobManager, type JobRecord, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
-import { requesterOf } from './requester';
+import { visibilityOf, visibleJob, type Visibility } from './requester';
 
 /** Options of `registerJobTools()` and `registerSmartTool()`. */
 export interface McpJobOptions {
@@ -15,12 +15,41 @@ export function managerFor(opts: McpJobOptions | undefined): JobManager {
   return opts?.manager ?? currentJobManager();
 }
 
+/** Managers that smart tools of a server were registered with (`{ manager }`): the job tools see their jobs too. */
+const toolManagers = new WeakMap<object, Set<JobManager>>();
+
+/** @internal Records that a smart tool of `server` creates its jobs in `manager`. */
+export function noteToolManager(server: object, manager: JobManager): void {
+  let set = toolManagers.get(server);
+  if (!set) toolManagers.set(server, (set = new Set()));
+  set.add(manager);
+}
+
+function managersOf(server: object, opts: McpJobOptions | undefined): JobManager[] {
+  return Array.from(new Set([managerFor(opts), ...(toolManagers.get(server) ?? [])]));
+}
+
+async function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+  for (const manager of managersOf(server, opts)) {
+    const job = await visibleJob(manager, id, v).catch((e: unknown) => {
+      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
+      throw e;
+    });
+    if (job) return { job, manager };
+  }
+  throw new JobNotFoundError(id);
+}
+
 const statusSchema = z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]]);
+/** A job id: a UUID (anything else is refused without being echoed back). */
+const jobIdSchema = z.string().uuid({ message: 'job_id must be a job id from a ticket (a UUID)' }).describe('The job_id from a ticket');
 
 /**
  * Adds `job_status {job_id}` → `{ job }`, `job_list {status?, label?, limit?}` → `{ jobs }` and
  * `job_cancel {job_id, reason?}` → `{ job }`. Each client sees only its own jobs (auth client id,
- * else session id); an unknown or foreign id is a tool error saying "not found".
+ * else session id); a request without identity over HTTP sees by id only jobs created without an
+ * owner and lists nothing; over stdio it sees everything. An unknown or foreign id is a tool
+ * error saying "not found".
  *
  * @example
  * registerJobTools(server);
@@ -31,10 +60,10 @@ export function registerJobTools(server: McpServer, opts?: McpJobOptions): void 
     {
       title: 'Job status',
       description: 'Status, progress and (once completed) result of a background job started by another tool.',
-      inputSchema: { job_id: z.string().min(1).describe('The job_id from a ticket') },
+      inputSchema: { job_id: jobIdSchema },
       annotations: { readOnlyHint: true },
     },
-    ({ job_id }, extra) => toolResult(() => managerFor(opts).status(job_id, { owner: requesterOf(extra) })),
+    ({ job_id }, extra) => toolResult(async () => ({ job: (await findVisible(server, opts, job_id, visibilityOf(extra))).job })),
   );
   server.registerTool(
     'job_list',
@@ -43,22 +72,33 @@ export function registerJobTools(server: McpServer, opts?: McpJobOptions): void 
       description: 'Background jobs, newest first.',
       inputSchema: {
         status: z.union([statusSchema, z.array(statusSchema)]).optional().describe('Only jobs in this status (or these)'),
-        label: z.string().optional().describe('Only jobs with this label'),
+        label: z.string().max(200).optional().describe('Only jobs with this label'),
         limit: z.number().int().min(1).max(200).optional().describe('At most this many (default 20)'),
       },
       annotations: { readOnlyHint: true },
     },
     ({ status, label, limit }, extra) =>
-      toolResult(async () => ({ jobs: await managerFor(opts).list({ status, label, limit: limit ?? 20, owner: requesterOf(extra) }) })),
+      toolResult(async () => {
+        const v = visibilityOf(extra);
+        // An HTTP request without identity lists nothing: ids are capabilities, a list is not.
+        if (v.anonymous) return { jobs: [] };
+        const n = limit ?? 20;
+        const lists = await Promise.all(managersOf(server, opts).map((m) => m.list({ status, label, limit: n, owner: v.owner })));
+        return { jobs: lists.flat().sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0)).slice(0, n) };
+      }),
   );
   server.registerTool(
     'job_cancel',
     {
       title: 'Cancel a job',
       description: 'Cancels a pending or running background job; its work is told to stop.',
-      inputSchema: { job_id: z.string().min(1).describe('The job_id from a ticket'), reason: z.string().optional().describe('Why') },
+      inputSchema: { job_id: jobIdSchema, reason: z.string().max(1_000).optional().describe('Why') },
       annotations: { destructiveHint: true, idempotentHint: true },
     },
-    ({ job_id, reason }, extra) => toolResult(async () => ({ job: await managerFor(opts).cancel(job_id, reason, { owner: requesterOf(extra) }) })),
+    ({ job_id, reason }, extra) =>
+      toolResult(async () => {
+        const { job, manager } = await findVisible(server, opts, job_id, visibilityOf(extra));
+        return { job: await manager.cancel(job.id, reason, { owner: job.owner }) };
+      }),
   );
 }

@@ -13,7 +13,7 @@ import type { ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-com
 import type { CallToolResult, Request, RequestId, Result, Task, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
 import { toCallToolResult, toolError } from './call-tool-result';
-import type { ToolExtra } from './requester';
+import { currentRequest, requesterOf, visibilityOf, visibleJob, type ToolExtra, type Visibility } from './requester';
 
 /** Options of `registerSmartTool()` for native tasks. */
 export interface SmartTaskOptions {
@@ -56,6 +56,36 @@ export class JobTaskStore implements TaskStore {
     private readonly options: { pollIntervalMs?: number; ttlMs?: number | null } = {},
   ) {}
 
+  /** Managers of smart tools registered with their own `{ manager }`: their jobs are tasks here too. */
+  private readonly adopted = new Set<JobManager>();
+
+  /** @internal Serves the jobs of another manager as tasks too (a tool registered with `{ manager }`). */
+  adopt(manager: JobManager): void {
+    if (manager !== this.manager()) this.adopted.add(manager);
+  }
+
+  /** The manager a new task of this store goes to. */
+  primary(): JobManager {
+    return this.manager();
+  }
+
+  /** The job of a task, from whichever manager holds it, if the request may see it. */
+  private async find(taskId: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+    for (const manager of [this.manager(), ...this.adopted]) {
+      const job = await visibleJob(manager, taskId, v).catch((e: unknown) => {
+        if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
+        throw e;
+      });
+      if (job) return { job, manager };
+    }
+    throw new JobNotFoundError(taskId);
+  }
+
+  /** Who asks: the request being served (auth client id, else session id), else the session the SDK passes. */
+  private visibility(sessionId: string | undefined): Visibility {
+    return visibilityOf(currentRequest.getStore(), sessionId);
+  }
+
   /** The MCP task of a job. */
   toTask(job: JobRecord): Task {
     const task: Task = {
@@ -83,7 +113,7 @@ export class JobTaskStore implements TaskStore {
     let settle!: { resolve: (r: Result) => void; reject: (e: Error) => void };
     const outcome = new Promise<Result>((resolve, reject) => (settle = { resolve, reject }));
     const name = (request.params as { name?: unknown } | undefined)?.name;
-    const ticket = await this.manager().launch(() => outcome, { label: typeof name === 'string' ? name : request.method, asyncMode: true, owner: sessionId });
+    const ticket = await this.manager().launch(() => outcome, { label: typeof name === 'string' ? name : request.method, asyncMode: true, owner: this.visibility(sessionId).owner });
     if (!isJobTicket(ticket)) throw new Error('expected a ticket');
     this.generic.set(ticket.job_id, settle);
     this.genericIds.add(ticket.job_id);
@@ -93,8 +123,11 @@ export class JobTaskStore implements TaskStore {
   async getTask(taskId: string, sessionId?: string): Promise<Task | null> {
     const inline = this.inline.get(taskId);
     if (inline) return inline.task;
-    const job = await this.manager().get(taskId, { owner: sessionId });
-    return job ? this.toTask(job) : null;
+    const found = await this.find(taskId, this.visibility(sessionId)).catch((e: unknown) => {
+      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
+      throw e;
+    });
+    return found ? this.toTask(found.job) : null;
   }
 
   async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Result): Promise<void> {
@@ -110,22 +143,25 @@ export class JobTaskStore implements TaskStore {
       this.inline.delete(taskId);
       return inline.result;
     }
-    const job = await this.manager().get(taskId, { owner: sessionId });
-    if (!job) throw new JobNotFoundError(taskId);
+    const { job } = await this.find(taskId, this.visibility(sessionId));
     if (job.status === 'completed') return this.genericIds.has(taskId) ? (job.result as Result) : toCallToolResult(job.result);
     if (job.status === 'pending' || job.status === 'running') throw new Error(`Task ${taskId} has not finished`);
     return toolError(job.error ?? { message: `Job ${job.status}` });
   }
 
   async updateTaskStatus(taskId: string, status: Task['status'], statusMessage?: string, sessionId?: string): Promise<void> {
-    if (status === 'cancelled') await this.manager().cancel(taskId, statusMessage, { owner: sessionId });
+    if (status !== 'cancelled') return;
+    const { job, manager } = await this.find(taskId, this.visibility(sessionId));
+    await manager.cancel(job.id, statusMessage, { owner: job.owner });
   }
 
   async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const offset = cursor === undefined ? 0 : Number(cursor);
     if (!Number.isInteger(offset) || offset < 0) throw new SmartAsyncConfigError(`Expected a task list cursor from a previous page, got ${JSON.stringify(cursor)}`);
     const page = 50;
-    const jobs = await this.manager().list({ owner: sessionId, limit: offset + page + 1 });
+    const v = this.visibility(sessionId);
+    if (v.anonymous) return { tasks: [] };
+    const jobs = await this.manager().list({ owner: v.owner, limit: offset + page + 1 });
     const tasks = jobs.slice(offset, offset + page).map((j) => this.toTask(j));
     return jobs.length > offset + page ? { tasks, nextCursor: String(offset + page) } : { tasks };
   }
@@ -145,20 +181,25 @@ const taskCall = new AsyncLocalStorage<boolean>();
 const flagged = new WeakSet<object>();
 
 /**
- * The SDK's tool callback cannot see whether its request asked for a task, and a tool that
- * supports tasks gets no-task calls through the same `createTask`. So the server's tools/call
- * handler is wrapped to say so. This reads the SDK's private handler map: it is the part to
- * check when the SDK changes.
+ * The SDK's tool callback cannot see whether its request asked for a task, and its task store is
+ * called without the request's auth info. So the server's handlers of `tools/call` and `tasks/*`
+ * are wrapped to say both (the owner rule needs the client id first). This reads the SDK's
+ * private handler map: it is the part to check when the SDK changes.
  */
 function installTaskFlag(server: McpServer): void {
   if (flagged.has(server)) return;
-  type Handler = (request: { params?: { task?: unknown } }, extra: unknown) => Promise<unknown>;
+  type Extra = Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'>;
+  type Handler = (request: { params?: { task?: unknown } }, extra: Extra) => Promise<unknown>;
   const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
   const original = handlers?.get('tools/call');
   if (!handlers || !original) {
     throw new SmartAsyncConfigError('This version of @modelcontextprotocol/sdk is not supported for native tasks: register smart tools without `tasks`');
   }
-  handlers.set('tools/call', (request, extra) => taskCall.run(request.params?.task !== undefined, () => original(request, extra)));
+  handlers.set('tools/call', (request, extra) => currentRequest.run(extra, () => taskCall.run(request.params?.task !== undefined, () => original(request, extra))));
+  for (const method of ['tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel']) {
+    const handler = handlers.get(method);
+    if (handler) handlers.set(method, (request, extra) => currentRequest.run(extra, () => handler(request, extra)));
+  }
   flagged.add(server);
 }
 
@@ -171,7 +212,7 @@ export function registerTaskTool(
   handler: (args: unknown, extra: ToolExtra) => unknown,
   store: JobTaskStore,
   manager: () => JobManager,
-  callWithRequest: <T>(extra: ToolExtra, fn: () => T, options: { asyncMode: boolean; owner?: string }) => T,
+  callWithRequest: <T>(extra: ToolExtra, fn: () => T, options: { asyncMode: boolean; owner?: string }, manager?: JobManager) => T,
 ): RegisteredTool {
   const tool = server.experimental.tasks.registerToolTask(
     name,
@@ -180,16 +221,17 @@ export function registerTaskTool(
       createTask: async (args: unknown, extra: ToolExtra) => {
         // No task asked for: the smart behaviour; the SDK's automatic polling collects the result at once.
         if (!taskCall.getStore()) return { task: store.stashInline(await run(args as never, extra)) };
-        const ticket = await callWithRequest(extra, () => handler(args, extra), { asyncMode: true, owner: extra.sessionId ?? extra.authInfo?.clientId });
+        const ticket = await callWithRequest(extra, () => handler(args, extra), { asyncMode: true, owner: requesterOf(extra) }, manager());
         if (!isJobTicket(ticket)) return { task: store.stashInline(toCallToolResult(ticket)) };
         return { task: store.toTask((await manager().get(ticket.job_id))!) };
       },
       getTask: async (_args: unknown, extra: ToolExtra & { taskId: string }) => {
-        const task = await store.getTask(extra.taskId, extra.sessionId);
+        const task = await currentRequest.run(extra, () => store.getTask(extra.taskId, extra.sessionId));
         if (!task) throw new JobNotFoundError(extra.taskId);
         return task;
       },
-      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) => (await store.getTaskResult(extra.taskId, extra.sessionId)) as CallToolResult,
+      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) =>
+        (await currentRequest.run(extra, () => store.getTaskResult(extra.taskId, extra.sessionId))) as CallToolResult,
     } as never,
   );
   installTaskFlag(server);

@@ -4,9 +4,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isJobTicket, jobContext, SmartAsync, type JobRecord, type SmartResult } from '../../src';
+import { FileJobStore, isJobTicket, jobContext, SmartAsync, type JobRecord, type SmartResult } from '../../src';
 import { createJobTaskStore, registerJobTools, registerSmartTool, toCallToolResult } from '../../src/mcp';
 import { createServer } from '../../samples/mcp-server';
 import { closeHarnesses, sleep, useHarness } from '../support/harness';
@@ -142,16 +144,20 @@ describe('tools', () => {
 });
 
 describe('progress and cancellation', () => {
-  test('progress reaches the client as notifications/progress while the request is open', async () => {
-    useHarness();
+  test('progress reaches the client as notifications/progress, coalesced: one per progressIntervalMs, the last always sent', async () => {
+    useHarness({ progressIntervalMs: 100 });
     const client = await connect(createServer());
     const seen: Array<{ progress: number; total?: number; message?: string }> = [];
-    const result = (await client.callTool({ name: 'build_report', arguments: { region: 'eu', steps: 4, stepMs: 20 } }, CallToolResultSchema, {
+    const started = Date.now();
+    const result = (await client.callTool({ name: 'build_report', arguments: { region: 'eu', steps: 20, stepMs: 10 } }, CallToolResultSchema, {
       onprogress: (p) => seen.push(p),
     })) as CallToolResult;
-    expect(structured(result)).toEqual({ region: 'eu', rows: 4000 });
-    expect(seen.map((p) => p.progress)).toEqual([1, 2, 3, 4]);
-    expect(seen[3]).toMatchObject({ total: 4, message: 'step 4 of 4' });
+    const elapsed = Date.now() - started;
+    expect(structured(result)).toEqual({ region: 'eu', rows: 20000 });
+    expect(seen[0]!.progress).toBe(1); // the first at once
+    expect(seen.at(-1)).toMatchObject({ progress: 20, total: 20, message: 'step 20 of 20' }); // the last always
+    expect(seen.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
+    expect(seen.length).toBeLessThan(20);
   });
 
   test('the client cancelling the request aborts the work’s signal', async () => {
@@ -259,5 +265,37 @@ describe('stdio', () => {
     const ticket = structured(await call(client, 'build_report', { region: 'us', steps: 5, stepMs: 100 }));
     expect(ticket.status).toBe('running');
     expect(await settledJob(client, ticket.job_id as string)).toMatchObject({ status: 'completed', result: { rows: 5000 } });
+  }, 60_000);
+
+  test('the sample server shuts down within a host’s 2 s grace when stdin ends, leaving no job running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smart-async-mcp-'));
+    try {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'samples', 'mcp-server.ts')],
+        env: { ...(process.env as Record<string, string>), REPORT_TIMEOUT: '300ms', SMART_ASYNC_JOBS_DIR: dir },
+        stderr: 'inherit',
+      });
+      const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+      await client.connect(transport);
+      const ticket = structured(await call(client, 'build_report', { region: 'us', steps: 1000, stepMs: 100, async_mode: true }));
+      const pid = transport.pid!;
+      const started = Date.now();
+      await client.close(); // ends the server's stdin, as a host does
+      while (Date.now() - started < 5_000) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await sleep(20);
+      }
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const store = new FileJobStore({ path: dir, onWarning: () => undefined });
+      expect((await store.get(ticket.job_id as string))?.status).toBe('stale');
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
