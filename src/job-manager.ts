@@ -264,7 +264,7 @@ export class JobManager {
         }
         if (over) return;
         if (job === undefined) return finish(() => reject(new JobNotFoundError(id)));
-        if (job && isFinal(job.status)) return this.announce(job); // tells this waiter (and any other)
+        if (job && isFinal(job.status)) return this.announce(job); // tells this waiter (and any other), announced before or not
         poller = setTimeout(() => void poll(), this.store.watch ? this.config.pollIntervalMs * 10 : this.config.pollIntervalMs);
       };
       void poll();

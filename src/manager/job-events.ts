@@ -61,7 +61,11 @@ export class JobEvents {
    * Returns whether it announced a settle.
    */
   observe(job: JobRecord): boolean {
-    if (this.settled.has(job.id) || this.settledBefore.has(job.id)) return false;
+    if (this.settled.has(job.id) || this.settledBefore.has(job.id)) {
+      // Announced already: listeners heard it once; a waiter that came since still needs it.
+      if (isFinal(job.status)) this.tell(job.id, job);
+      return false;
+    }
     if (!isFinal(job.status)) {
       this.emit('updated', job);
       return false;

@@ -164,3 +164,22 @@ describe('many waits sharing one signal', () => {
 test('a manager made by hand takes the same config checks', () => {
   expect(() => new JobManager(new MemoryJobStore(), { storeTimeoutMs: 0 })).toThrow(SmartAsyncConfigError);
 });
+
+test('a wait whose job settles between its first read and its subscription still ends (no missed announcement)', async () => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const store = new (class extends MemoryJobStore {
+    reads = 0;
+    override async get(id: string) {
+      const job = await super.get(id);
+      if (++this.reads === 1) await gate; // the first read answers "running" only after the job has settled
+      return job;
+    }
+  })();
+  const { manager } = useHarness(undefined, store);
+  const t = ticketOf(await manager.launch(() => sleep(30).then(() => 'done'), { label: 'x', asyncMode: true }));
+  const waited = manager.wait(t.job_id, { timeoutMs: 3_000 });
+  await sleep(100); // settled and announced meanwhile
+  release();
+  expect((await waited).status).toBe('completed');
+});
