@@ -1,8 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { currentJobManager, JOB_STATUSES, JobNotFoundError, type JobManager, type JobRecord, type JobStatus } from '../index';
+import { currentJobManager, JOB_STATUSES, type JobManager, type JobRecord, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
-import { visibilityOf, visibleJob, type Visibility } from './requester';
+import { findVisibleJob, visibilityOf, type Visibility } from './requester';
 
 /** Options of `registerJobTools()` and `registerSmartTool()`. */
 export interface McpJobOptions {
@@ -29,15 +29,8 @@ function managersOf(server: object, opts: McpJobOptions | undefined): JobManager
   return Array.from(new Set([managerFor(opts), ...(toolManagers.get(server) ?? [])]));
 }
 
-async function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-  for (const manager of managersOf(server, opts)) {
-    const job = await visibleJob(manager, id, v).catch((e: unknown) => {
-      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
-      throw e;
-    });
-    if (job) return { job, manager };
-  }
-  throw new JobNotFoundError(id);
+function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+  return findVisibleJob(managersOf(server, opts), id, v);
 }
 
 const statusSchema = z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]]);

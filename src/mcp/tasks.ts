@@ -13,7 +13,7 @@ import type { ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-com
 import type { CallToolResult, Request, RequestId, Result, Task, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
 import { toCallToolResult, toolError } from './call-tool-result';
-import { currentRequest, requesterOf, visibilityOf, visibleJob, type ToolExtra, type Visibility } from './requester';
+import { currentRequest, findVisibleJob, requesterOf, visibilityOf, type ToolExtra, type Visibility } from './requester';
 
 /** Options of `registerSmartTool()` for native tasks. */
 export interface SmartTaskOptions {
@@ -70,15 +70,8 @@ export class JobTaskStore implements TaskStore {
   }
 
   /** The job of a task, from whichever manager holds it, if the request may see it. */
-  private async find(taskId: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-    for (const manager of [this.manager(), ...this.adopted]) {
-      const job = await visibleJob(manager, taskId, v).catch((e: unknown) => {
-        if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
-        throw e;
-      });
-      if (job) return { job, manager };
-    }
-    throw new JobNotFoundError(taskId);
+  private find(taskId: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+    return findVisibleJob([this.manager(), ...this.adopted], taskId, v);
   }
 
   /** Who asks: the request being served (auth client id, else session id), else the session the SDK passes. */
