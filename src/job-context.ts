@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SmartAsyncConfigError } from './errors';
 import { callOptionsSchema, parseOrThrow } from './options';
+import type { JobManager } from './job-manager';
 import type { JobProgress } from './types';
 
 /** What the work of a decorated call sees of itself, through `jobContext()`. */
@@ -38,12 +39,7 @@ export interface CallOptions {
   /** Receives every progress report of these calls' work. */
   onProgress?: (progress: JobProgress) => void;
   /** The manager these calls' jobs go to (instead of the one bound to the instance or the configured one). */
-  manager?: JobManagerLike;
-}
-
-/** @internal What `withCallOptions({ manager })` holds: a JobManager (typed loosely to keep this module free of it). */
-export interface JobManagerLike {
-  launch(work: () => unknown, opts: object): Promise<unknown>;
+  manager?: JobManager;
 }
 
 /** @internal The state of one decorated call; the JobManager drives it. */

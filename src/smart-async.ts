@@ -1,5 +1,4 @@
 import { jobManagerFor } from './configure';
-import type { JobManager } from './job-manager';
 import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
 import { parseEnvDuration } from './durations';
 import { SmartAsyncConfigError } from './errors';
@@ -125,7 +124,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
-      return ((call?.manager as JobManager | undefined) ?? jobManagerFor(this)).launch(() => original.apply(this, args), {
+      return (call?.manager ?? jobManagerFor(this)).launch(() => original.apply(this, args), {
         label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
         timeoutMs: timeoutMs ?? st.timeoutMs,
         asyncMode,
