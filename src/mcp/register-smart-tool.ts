@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { currentJobManager, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
 import { toolResult } from './call-tool-result';
 import { noteToolManager, type McpJobOptions } from './register-job-tools';
-import { requesterOf, type ToolExtra } from './requester';
+import { viewOf, type ToolExtra } from './requester';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
 
 /** The fields `registerSmartTool()` adds to a tool's input schema. */
@@ -37,7 +37,8 @@ export interface SmartToolOptions extends McpJobOptions, SmartTaskOptions {}
  * sent before the response.
  */
 export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: CallOptions = {}, manager?: JobManager): T {
-  const token = extra._meta?.progressToken;
+  const request = viewOf(extra);
+  const token = request.progressToken;
   let open = true;
   let onProgress: ((p: JobProgress) => void) | undefined;
   let flush = (): void => undefined;
@@ -48,7 +49,7 @@ export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: 
     let timer: NodeJS.Timeout | undefined;
     const send = (p: JobProgress): void => {
       last = Date.now();
-      extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p.current, total: p.total, message: p.message } }).catch(() => undefined);
+      request.notify('notifications/progress', { progressToken: token, progress: p.current, total: p.total, message: p.message }).catch(() => undefined);
     };
     flush = () => {
       clearTimeout(timer);
@@ -64,7 +65,7 @@ export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: 
       timer ??= setTimeout(flush, wait);
     };
   }
-  const result = withCallOptions({ owner: requesterOf(extra), signal: extra.signal, onProgress, manager, ...extraOptions }, fn);
+  const result = withCallOptions({ owner: request.authInfo?.clientId ?? request.sessionId, signal: request.signal, onProgress, manager, ...extraOptions }, fn);
   // The last report goes out before the response; after it, a background job's progress goes to its record only.
   const close = (): void => {
     flush();

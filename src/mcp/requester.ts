@@ -6,12 +6,56 @@ import { JobNotFoundError, type JobManager, type JobRecord } from '../index';
 /** What a tool handler gets besides its arguments. */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/** What the SDK's v2 line (`@modelcontextprotocol/server`) hands a tool callback: its `ctx`. */
+interface V2Context {
+  sessionId?: string;
+  mcpReq: { _meta?: { progressToken?: string | number }; signal: AbortSignal; notify(n: { method: string; params?: Record<string, unknown> }): Promise<void> };
+  http?: { authInfo?: { clientId?: string }; req?: unknown };
+}
+
+/** @internal One view of a request, from a v1 `extra` or a v2 `ctx`. */
+export interface RequestView {
+  sessionId: string | undefined;
+  authInfo: { clientId?: string } | undefined;
+  /** Whether the request came over HTTP (not stdio). */
+  overHttp: boolean;
+  signal: AbortSignal | undefined;
+  progressToken: string | number | undefined;
+  notify(method: string, params: Record<string, unknown>): Promise<void>;
+}
+
+const isV2 = (x: unknown): x is V2Context => typeof (x as V2Context | null)?.mcpReq === 'object' && (x as V2Context).mcpReq !== null;
+
+/** @internal Reads a tool callback's second argument, whichever SDK line passed it. */
+export function viewOf(x: ToolExtra | V2Context | Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'>): RequestView {
+  if (isV2(x)) {
+    return {
+      sessionId: x.sessionId,
+      authInfo: x.http?.authInfo,
+      overHttp: x.http !== undefined,
+      signal: x.mcpReq.signal,
+      progressToken: x.mcpReq._meta?.progressToken,
+      notify: (method, params) => x.mcpReq.notify({ method, params }),
+    };
+  }
+  const e = x as Partial<ToolExtra>;
+  return {
+    sessionId: e.sessionId,
+    authInfo: e.authInfo,
+    overHttp: e.requestInfo !== undefined,
+    signal: e.signal,
+    progressToken: e._meta?.progressToken,
+    notify: (method, params) => (e.sendNotification ? e.sendNotification({ method, params } as never) : Promise.resolve()),
+  };
+}
+
 /**
  * The one owner rule, for tools and tasks alike: the authenticated client id, else the session
- * id, else none.
+ * id, else none. Takes a v1 `extra` or a v2 `ctx`.
  */
-export function requesterOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId'>): string | undefined {
-  return extra.authInfo?.clientId ?? extra.sessionId;
+export function requesterOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId'> | V2Context): string | undefined {
+  const v = viewOf(extra as ToolExtra);
+  return v.authInfo?.clientId ?? v.sessionId;
 }
 
 /** @internal The request being served, for code the SDK calls without it (the task store). */
@@ -29,9 +73,11 @@ export interface Visibility {
 }
 
 /** @internal The visibility of a request. */
-export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | undefined, fallbackOwner?: string): Visibility {
-  const owner = extra ? requesterOf(extra) : fallbackOwner;
-  return { owner, anonymous: owner === undefined && extra?.requestInfo !== undefined };
+export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | V2Context | undefined, fallbackOwner?: string): Visibility {
+  if (!extra) return { owner: fallbackOwner, anonymous: false };
+  const v = viewOf(extra);
+  const owner = v.authInfo?.clientId ?? v.sessionId;
+  return { owner, anonymous: owner === undefined && v.overHttp };
 }
 
 /** @internal A job the request may see, or JOB_NOT_FOUND. */
