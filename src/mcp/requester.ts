@@ -6,10 +6,13 @@ import { JobNotFoundError, type JobManager, type JobRecord } from '../index';
 /** What a tool handler gets besides its arguments. */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
-/** What the SDK's v2 line (`@modelcontextprotocol/server`) hands a tool callback: its `ctx`. */
-interface V2Context {
+/** What the SDK's v2 line (`@modelcontextprotocol/server`) hands a tool callback: its `ctx` (the part smart-async reads). */
+export interface V2Context {
+  /** The session, over a stateful transport. */
   sessionId?: string;
+  /** The request: its metadata (progress token), cancellation signal and notification channel. */
   mcpReq: { _meta?: { progressToken?: string | number }; signal: AbortSignal; notify(n: { method: string; params?: Record<string, unknown> }): Promise<void> };
+  /** Present over HTTP: the auth info, if any. */
   http?: { authInfo?: { clientId?: string }; req?: unknown };
 }
 
