@@ -418,7 +418,7 @@ export class JobManager {
 
   private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {
     try {
-      const running = await local.enqueue(() => this.storeCall('start a job', () => this.store.update(local.id, startPatch(), PENDING)));
+      const running = await this.writeStart(local);
       if (!running) {
         if (local.tracked) this.drop(local); // cancelled (or gone) before it started
         return;
@@ -451,8 +451,7 @@ export class JobManager {
     for (let attempt = 0; local.tracked; attempt++) {
       try {
         if (!local.started) {
-          const running = await local.enqueue(() => this.storeCall('start a job', () => this.store.update(local.id, startPatch(), PENDING)));
-          if (running) local.started = true;
+          if (await this.writeStart(local)) local.started = true;
         }
         const job = local.started ? await local.enqueue(() => this.storeCall('store a job outcome', () => this.store.update(local.id, patch, RUNNING))) : undefined;
         if (job) {
@@ -482,6 +481,11 @@ export class JobManager {
       }
     }
     if (local.fenced) this.lateOutcome(local, outcome);
+  }
+
+  /** pending → running, queued behind the job's other writes; `undefined` when refused (cancelled or gone). */
+  private writeStart(local: LocalJob): Promise<JobRecord | undefined> {
+    return local.enqueue(() => this.storeCall('start a job', () => this.store.update(local.id, startPatch(), PENDING)));
   }
 
   private lateOutcome(local: LocalJob, outcome: string): void {
@@ -518,10 +522,7 @@ export class JobManager {
     if (!local) return;
     const job = await this.storeCall('read a job', () => this.store.get(id)).catch(() => undefined);
     // Gone: the work goes on, and its settle reports the loss to the waiters.
-    if (job && isFinal(job.status) && this.local.get(id) === local) {
-      this.takeBack(job);
-      this.announce(job);
-    }
+    if (job && isFinal(job.status) && this.local.get(id) === local) this.observeExternal(job);
   }
 
   /** A change made elsewhere (store notifications, lease sweeps). */

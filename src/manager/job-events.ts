@@ -29,11 +29,6 @@ export class JobEvents {
     return () => set.delete(listener);
   }
 
-  /** Whether there is a listener for `event` (so callers can skip building what only it needs). */
-  has(event: JobEvent): boolean {
-    return this.listeners[event].size > 0;
-  }
-
   /** Waits for a job's settle (or loss); returns a function that stops waiting. */
   waitFor(id: string, waiter: (job: JobRecord | Error) => void): () => void {
     let set = this.waiters.get(id);
@@ -43,11 +38,6 @@ export class JobEvents {
       set.delete(waiter);
       if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
     };
-  }
-
-  /** Whether someone waits for this job. */
-  isAwaited(id: string): boolean {
-    return this.waiters.has(id);
   }
 
   /** A job record was made. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { currentJobManager, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
 import { toolResult } from './call-tool-result';
 import { noteToolManager, type McpJobOptions } from './register-job-tools';
-import { viewOf, type ToolExtra } from './requester';
+import { ownerOf, viewOf, type ToolExtra } from './requester';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
 
 /** The fields `registerSmartTool()` adds to a tool's input schema. */
@@ -65,7 +65,7 @@ export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: 
       timer ??= setTimeout(flush, wait);
     };
   }
-  const result = withCallOptions({ owner: request.authInfo?.clientId ?? request.sessionId, signal: request.signal, onProgress, manager, ...extraOptions }, fn);
+  const result = withCallOptions({ owner: ownerOf(request), signal: request.signal, onProgress, manager, ...extraOptions }, fn);
   // The last report goes out before the response; after it, a background job's progress goes to its record only.
   const close = (): void => {
     flush();

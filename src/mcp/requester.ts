@@ -57,7 +57,11 @@ export function viewOf(x: ToolExtra | V2Context | Pick<ToolExtra, 'authInfo' | '
  * id, else none. Takes a v1 `extra` or a v2 `ctx`.
  */
 export function requesterOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId'> | V2Context): string | undefined {
-  const v = viewOf(extra as ToolExtra);
+  return ownerOf(viewOf(extra as ToolExtra));
+}
+
+/** @internal The owner rule on a request view: the auth client id, else the session id. */
+export function ownerOf(v: RequestView): string | undefined {
   return v.authInfo?.clientId ?? v.sessionId;
 }
 
@@ -79,7 +83,7 @@ export interface Visibility {
 export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | V2Context | undefined, fallbackOwner?: string): Visibility {
   if (!extra) return { owner: fallbackOwner, anonymous: false };
   const v = viewOf(extra);
-  const owner = v.authInfo?.clientId ?? v.sessionId;
+  const owner = ownerOf(v);
   return { owner, anonymous: owner === undefined && v.overHttp };
 }
 
