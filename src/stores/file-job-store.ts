@@ -433,7 +433,10 @@ export class FileJobStore implements JobStore {
       }
     });
     await this.log.append(lines, this.opts.fsync);
-    if (expiring) await this.runnerFiles.removeDead(Array.from(expiring.gone).filter((r) => !this.runnerInUse(r)));
+    if (expiring) {
+      const inUse = new Set(this.runners.values());
+      await this.runnerFiles.removeDead(Array.from(expiring.gone).filter((r) => !inUse.has(r)));
+    }
     // The batch is durable from here: a compaction that fails (a full disk) is reported, and the
     // log stays as it is, whole.
     if (this.compaction.due(this.log.offset, this.index.size)) {
@@ -469,11 +472,6 @@ export class FileJobStore implements JobStore {
       if (state === 'gone') gone.add(runner);
     }
     return { dead, gone };
-  }
-
-  private runnerInUse(runner: string): boolean {
-    for (const r of this.runners.values()) if (r === runner) return true;
-    return false;
   }
 
   private notify(job: JobRecord): void {
