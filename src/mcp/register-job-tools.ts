@@ -1,8 +1,9 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { currentJobManager, JOB_STATUSES, type JobManager, type JobRecord, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
 import { findVisibleJob, visibilityOf, type Visibility } from './requester';
+import { addTool } from './add-tool';
+import type { McpServerLike } from './shapes';
 
 /** Options of `registerJobTools()` and `registerSmartTool()`. */
 export interface McpJobOptions {
@@ -25,7 +26,8 @@ export function noteToolManager(server: object, manager: JobManager): void {
   set.add(manager);
 }
 
-function managersOf(server: object, opts: McpJobOptions | undefined): JobManager[] {
+/** @internal Every manager whose jobs a request to `server` may reach: the default one and the smart tools' own. */
+export function managersOf(server: object, opts: McpJobOptions | undefined): JobManager[] {
   return Array.from(new Set([managerFor(opts), ...(toolManagers.get(server) ?? [])]));
 }
 
@@ -47,27 +49,29 @@ const jobIdSchema = z.string().uuid({ message: 'job_id must be a job id from a t
  * @example
  * registerJobTools(server);
  */
-export function registerJobTools(server: McpServer, opts?: McpJobOptions): void {
-  server.registerTool(
+export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): void {
+  addTool(
+    server,
     'job_status',
     {
       title: 'Job status',
       description: 'Status, progress and (once completed) result of a background job started by another tool.',
-      inputSchema: { job_id: jobIdSchema },
+      inputSchema: z.object({ job_id: jobIdSchema }),
       annotations: { readOnlyHint: true },
     },
     ({ job_id }, extra) => toolResult(async () => ({ job: (await findVisible(server, opts, job_id, visibilityOf(extra))).job })),
   );
-  server.registerTool(
+  addTool(
+    server,
     'job_list',
     {
       title: 'List jobs',
       description: 'Background jobs, newest first.',
-      inputSchema: {
+      inputSchema: z.object({
         status: z.union([statusSchema, z.array(statusSchema)]).optional().describe('Only jobs in this status (or these)'),
         label: z.string().max(200).optional().describe('Only jobs with this label'),
         limit: z.number().int().min(1).max(200).optional().describe('At most this many (default 20)'),
-      },
+      }),
       annotations: { readOnlyHint: true },
     },
     ({ status, label, limit }, extra) =>
@@ -80,12 +84,13 @@ export function registerJobTools(server: McpServer, opts?: McpJobOptions): void 
         return { jobs: lists.flat().sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0)).slice(0, n) };
       }),
   );
-  server.registerTool(
+  addTool(
+    server,
     'job_cancel',
     {
       title: 'Cancel a job',
       description: 'Cancels a pending or running background job; its work is told to stop.',
-      inputSchema: { job_id: jobIdSchema, reason: z.string().max(1_000).optional().describe('Why') },
+      inputSchema: z.object({ job_id: jobIdSchema, reason: z.string().max(1_000).optional().describe('Why') }),
       annotations: { destructiveHint: true, idempotentHint: true },
     },
     ({ job_id, reason }, extra) =>

@@ -1,11 +1,11 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ZodRawShapeCompat, ShapeOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { currentJobManager, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
-import { toolResult } from './call-tool-result';
+import { currentJobManager, isJobTicket, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
+import { addTool, isV1Server } from './add-tool';
+import { toCallToolResult, toolError, toolResult } from './call-tool-result';
 import { noteToolManager, type McpJobOptions } from './register-job-tools';
-import { ownerOf, viewOf, type ToolExtra } from './requester';
+import { ownerOf, viewOf } from './requester';
+import type { McpServerLike, McpToolAnnotations, ToolContextOf, ToolExtra, V2Context } from './shapes';
+import { createTaskResult, declaresTasks, serveTaskExtension } from './task-extension';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
 
 /** The fields `registerSmartTool()` adds to a tool's input schema. */
@@ -17,14 +17,15 @@ export const smartToolFields = {
 };
 
 /** A tool's arguments: its own fields plus `async_mode` and `job_label` (or `asyncMode` / `jobLabel`). */
-export type SmartToolArgs<Shape extends ZodRawShapeCompat> = ShapeOutput<Shape> & { async_mode?: boolean; job_label?: string; asyncMode?: boolean; jobLabel?: string };
+export type SmartToolArgs<Shape extends z.ZodRawShape> = z.output<z.ZodObject<Shape>> & { async_mode?: boolean; job_label?: string; asyncMode?: boolean; jobLabel?: string };
 
 /** Configuration of a smart tool (as `McpServer.registerTool`'s, with a zod shape as input schema). */
-export interface SmartToolConfig<Shape extends ZodRawShapeCompat> {
+export interface SmartToolConfig<Shape extends z.ZodRawShape> {
   title?: string;
   description?: string;
+  /** The tool's own fields, as a zod shape (`{ region: z.string() }`). */
   inputSchema: Shape;
-  annotations?: ToolAnnotations;
+  annotations?: McpToolAnnotations;
 }
 
 /** Options of `registerSmartTool()`. */
@@ -36,7 +37,7 @@ export interface SmartToolOptions extends McpJobOptions, SmartTaskOptions {}
  * coalesced: at most one per `progressIntervalMs` per request, and the last report is always
  * sent before the response.
  */
-export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: CallOptions = {}, manager?: JobManager): T {
+export function callWithRequest<T>(extra: ToolExtra | V2Context, fn: () => T, extraOptions: CallOptions = {}, manager?: JobManager): T {
   const request = viewOf(extra);
   const token = request.progressToken;
   let open = true;
@@ -76,33 +77,49 @@ export function callWithRequest<T>(extra: ToolExtra, fn: () => T, extraOptions: 
 }
 
 /**
- * Makes a decorated service method an MCP tool. The model gets the method's result when it is
- * fast, a `running` ticket when the budget runs out, and a `pending` ticket when it passes
- * `async_mode: true`; either comes back as `structuredContent` plus one JSON text content.
- * Progress reported through `jobContext()` reaches the client as `notifications/progress` while
- * the request is open; the client's cancellation aborts the work's signal; jobs belong to the
- * requesting client. With `tasks` (see `createJobTaskStore`), task-augmented calls get native
- * MCP tasks.
+ * Makes a decorated service method an MCP tool, on an `McpServer` of either SDK line (v1's
+ * `@modelcontextprotocol/sdk` or v2's `@modelcontextprotocol/server`). The model gets the
+ * method's result when it is fast, a `running` ticket when the budget runs out, and a `pending`
+ * ticket when it passes `async_mode: true`; either comes back as `structuredContent` plus one JSON
+ * text content. Progress reported through `jobContext()` reaches the client as
+ * `notifications/progress` while the request is open (coalesced); the client's cancellation
+ * aborts the work's signal; jobs belong to the requesting client.
+ *
+ * Tasks: on v2, a request that declares the tasks extension (`io.modelcontextprotocol/tasks`)
+ * gets a `CreateTaskResult` instead of a ticket (see `serveTaskExtension`). On v1, with `tasks`
+ * (see `createJobTaskStore`), task-augmented calls get native 2025-11-25 tasks.
  *
  * @example
  * registerSmartTool(server, 'build_report', { description: 'Builds a report', inputSchema: { region: z.string() } },
  *   (args) => reports.build(args));
  */
-export function registerSmartTool<Shape extends ZodRawShapeCompat>(
-  server: McpServer,
+export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRawShape>(
+  server: S,
   name: string,
   config: SmartToolConfig<Shape>,
-  handler: (args: SmartToolArgs<Shape>, extra: ToolExtra) => unknown,
+  handler: (args: SmartToolArgs<Shape>, extra: ToolContextOf<S>) => unknown,
   opts?: SmartToolOptions,
-): RegisteredTool {
-  const inputSchema = { ...config.inputSchema, ...smartToolFields };
+): ReturnType<S['registerTool']> {
+  const inputSchema = z.object({ ...config.inputSchema, ...smartToolFields });
+  const tool = { title: config.title, description: config.description, inputSchema, annotations: config.annotations };
+  const call = handler as (args: unknown, ctx: ToolExtra | V2Context) => unknown;
   if (opts?.manager) noteToolManager(server, opts.manager);
-  const run = (args: SmartToolArgs<Shape>, extra: ToolExtra): Promise<CallToolResult> =>
-    toolResult(async () => callWithRequest(extra, () => handler(args, extra), {}, opts?.manager));
-  if (opts?.tasks) {
+  const run = (args: unknown, ctx: ToolExtra | V2Context): Promise<ReturnType<typeof toCallToolResult>> =>
+    toolResult(async () => callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager));
+  if (isV1Server(server)) {
+    if (!opts?.tasks) return addTool(server, name, tool, run) as ReturnType<S['registerTool']>;
     if (opts.manager) opts.tasks.adopt(opts.manager);
     const tasks = opts.tasks;
-    return registerTaskTool(server, name, { ...config, inputSchema }, run, handler as (args: unknown, extra: ToolExtra) => unknown, tasks, () => opts.manager ?? tasks.primary(), callWithRequest);
+    return registerTaskTool(server, name, tool, run, call, tasks, () => opts.manager ?? tasks.primary(), callWithRequest) as ReturnType<S['registerTool']>;
   }
-  return server.registerTool(name, { title: config.title, description: config.description, inputSchema, annotations: config.annotations }, run as never);
+  serveTaskExtension(server);
+  return addTool(server, name, tool, async (args, ctx) => {
+    if (!declaresTasks(viewOf(ctx))) return run(args, ctx);
+    try {
+      const value = await callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager);
+      return isJobTicket(value) ? await createTaskResult(server, value.job_id, ctx as V2Context) : toCallToolResult(value);
+    } catch (e) {
+      return toolError(e);
+    }
+  }) as ReturnType<S['registerTool']>;
 }

@@ -1,20 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { JobNotFoundError, type JobManager, type JobRecord } from '../index';
-
-/** What a tool handler gets besides its arguments. */
-export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-/** What the SDK's v2 line (`@modelcontextprotocol/server`) hands a tool callback: its `ctx` (the part smart-async reads). */
-export interface V2Context {
-  /** The session, over a stateful transport. */
-  sessionId?: string;
-  /** The request: its metadata (progress token), cancellation signal and notification channel. */
-  mcpReq: { _meta?: { progressToken?: string | number }; signal: AbortSignal; notify(n: { method: string; params?: Record<string, unknown> }): Promise<void> };
-  /** Present over HTTP: the auth info, if any. */
-  http?: { authInfo?: { clientId?: string }; req?: unknown };
-}
+import type { ToolExtra, V2Context } from './shapes';
 
 /** @internal One view of a request, from a v1 `extra` or a v2 `ctx`. */
 export interface RequestView {
@@ -25,7 +11,11 @@ export interface RequestView {
   signal: AbortSignal | undefined;
   progressToken: string | number | undefined;
   notify(method: string, params: Record<string, unknown>): Promise<void>;
+  /** The per-request client capabilities (protocol 2026-07-28), if the request carried them. */
+  clientCapabilities: { extensions?: Record<string, unknown> } | undefined;
 }
+
+const CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 
 const isV2 = (x: unknown): x is V2Context => typeof (x as V2Context | null)?.mcpReq === 'object' && (x as V2Context).mcpReq !== null;
 
@@ -39,6 +29,7 @@ export function viewOf(x: ToolExtra | V2Context | Pick<ToolExtra, 'authInfo' | '
       signal: x.mcpReq.signal,
       progressToken: x.mcpReq._meta?.progressToken,
       notify: (method, params) => x.mcpReq.notify({ method, params }),
+      clientCapabilities: x.mcpReq.envelope?.[CLIENT_CAPABILITIES] as RequestView['clientCapabilities'],
     };
   }
   const e = x as Partial<ToolExtra>;
@@ -49,6 +40,7 @@ export function viewOf(x: ToolExtra | V2Context | Pick<ToolExtra, 'authInfo' | '
     signal: e.signal,
     progressToken: e._meta?.progressToken,
     notify: (method, params) => (e.sendNotification ? e.sendNotification({ method, params } as never) : Promise.resolve()),
+    clientCapabilities: undefined,
   };
 }
 

@@ -6,14 +6,32 @@
  * registration, and the one place that reads an SDK internal (see `installTaskFlag`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js';
-import type { CallToolResult, Request, RequestId, Result, Task, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
+import type { ToolConfig } from './add-tool';
 import { toCallToolResult, toolError } from './call-tool-result';
-import { currentRequest, findVisibleJob, requesterOf, visibilityOf, type ToolExtra, type Visibility } from './requester';
+import { currentRequest, findVisibleJob, requesterOf, visibilityOf, type Visibility } from './requester';
+import type { McpServerLike, McpToolResult, ToolExtra, V2Context } from './shapes';
+
+/** A native MCP task of protocol 2025-11-25 (the v1 SDK's `Task`). */
+export interface McpTask {
+  taskId: string;
+  status: 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
+  ttl: number | null;
+  createdAt: string;
+  lastUpdatedAt: string;
+  pollInterval?: number;
+  statusMessage?: string;
+}
+
+/** A JSON-RPC result (the v1 SDK's `Result`). */
+export type McpResult = { [key: string]: unknown };
+
+type Task = McpTask;
+type Result = McpResult;
+type CallToolResult = McpToolResult;
+type Request = { method: string; params?: { [key: string]: unknown } };
 
 /** Options of `registerSmartTool()` for native tasks. */
 export interface SmartTaskOptions {
@@ -40,7 +58,7 @@ const STATUS: Record<JobRecord['status'], Task['status']> = {
  * const server = new McpServer({ name: 'reports', version: '1.0.0' }, { capabilities: { tasks: { requests: { tools: { call: {} } }, list: {}, cancel: {} } }, taskStore: tasks });
  * registerSmartTool(server, 'build_report', config, (args) => reports.build(args), { tasks });
  */
-export class JobTaskStore implements TaskStore {
+export class JobTaskStore {
   /** Results of calls that asked for no task but went through the SDK's automatic task polling. */
   private readonly inline = new Map<string, { task: Task; result: CallToolResult }>();
   /** Tasks created through `createTask` by other task tools: settled by `storeTaskResult`. */
@@ -102,7 +120,8 @@ export class JobTaskStore implements TaskStore {
     return task;
   }
 
-  async createTask(_params: CreateTaskOptions, _requestId: RequestId, request: Request, sessionId?: string): Promise<Task> {
+  /** Creates a task for a task-augmented request of another tool: a job settled by `storeTaskResult`. */
+  async createTask(_params: unknown, _requestId: string | number, request: Request, sessionId?: string): Promise<Task> {
     let settle!: { resolve: (r: Result) => void; reject: (e: Error) => void };
     const outcome = new Promise<Result>((resolve, reject) => (settle = { resolve, reject }));
     const name = (request.params as { name?: unknown } | undefined)?.name;
@@ -173,17 +192,24 @@ export function createJobTaskStore(manager?: JobManager | (() => JobManager), op
 const taskCall = new AsyncLocalStorage<boolean>();
 const flagged = new WeakSet<object>();
 
+type Extra = Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'>;
+type Handler = (request: { params?: { task?: unknown } }, extra: Extra) => Promise<unknown>;
+
+/** The part of v1's McpServer the task registration uses. */
+interface V1TaskServer {
+  server: { _requestHandlers?: Map<string, Handler> };
+  experimental: { tasks: { registerToolTask(name: string, config: unknown, handler: unknown): unknown } };
+}
+
 /**
  * The SDK's tool callback cannot see whether its request asked for a task, and its task store is
  * called without the request's auth info. So the server's handlers of `tools/call` and `tasks/*`
  * are wrapped to say both (the owner rule needs the client id first). This reads the SDK's
  * private handler map: it is the part to check when the SDK changes.
  */
-function installTaskFlag(server: McpServer): void {
+function installTaskFlag(server: V1TaskServer): void {
   if (flagged.has(server)) return;
-  type Extra = Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'>;
-  type Handler = (request: { params?: { task?: unknown } }, extra: Extra) => Promise<unknown>;
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
+  const handlers = server.server._requestHandlers;
   const original = handlers?.get('tools/call');
   if (!handlers || !original) {
     throw new SmartAsyncConfigError('This version of @modelcontextprotocol/sdk is not supported for native tasks: register smart tools without `tasks`');
@@ -196,24 +222,25 @@ function installTaskFlag(server: McpServer): void {
   flagged.add(server);
 }
 
-/** @internal Registers a smart tool that also answers task-augmented calls with a native task. */
+/** @internal Registers a smart tool on a v1 McpServer that also answers task-augmented calls with a native task. */
 export function registerTaskTool(
-  server: McpServer,
+  mcp: McpServerLike,
   name: string,
-  config: { title?: string; description?: string; inputSchema: ZodRawShapeCompat; annotations?: ToolAnnotations },
-  run: (args: never, extra: ToolExtra) => Promise<CallToolResult>,
+  config: ToolConfig<z.ZodObject>,
+  run: (args: unknown, extra: ToolExtra) => Promise<CallToolResult>,
   handler: (args: unknown, extra: ToolExtra) => unknown,
   store: JobTaskStore,
   manager: () => JobManager,
-  callWithRequest: <T>(extra: ToolExtra, fn: () => T, options: { asyncMode: boolean; owner?: string }, manager?: JobManager) => T,
-): RegisteredTool {
+  callWithRequest: <T>(extra: ToolExtra | V2Context, fn: () => T, options: { asyncMode: boolean; owner?: string }, manager?: JobManager) => T,
+): unknown {
+  const server = mcp as unknown as V1TaskServer;
   const tool = server.experimental.tasks.registerToolTask(
     name,
-    { title: config.title, description: config.description, inputSchema: config.inputSchema, annotations: config.annotations, execution: { taskSupport: 'optional' } },
+    { ...config, execution: { taskSupport: 'optional' } },
     {
       createTask: async (args: unknown, extra: ToolExtra) => {
         // No task asked for: the smart behaviour; the SDK's automatic polling collects the result at once.
-        if (!taskCall.getStore()) return { task: store.stashInline(await run(args as never, extra)) };
+        if (!taskCall.getStore()) return { task: store.stashInline(await run(args, extra)) };
         const ticket = await callWithRequest(extra, () => handler(args, extra), { asyncMode: true, owner: requesterOf(extra) }, manager());
         if (!isJobTicket(ticket)) return { task: store.stashInline(toCallToolResult(ticket)) };
         return { task: store.toTask((await manager().get(ticket.job_id))!) };
@@ -223,9 +250,8 @@ export function registerTaskTool(
         if (!task) throw new JobNotFoundError(extra.taskId);
         return task;
       },
-      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) =>
-        (await currentRequest.run(extra, () => store.getTaskResult(extra.taskId, extra.sessionId))) as CallToolResult,
-    } as never,
+      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) => await currentRequest.run(extra, () => store.getTaskResult(extra.taskId, extra.sessionId)),
+    },
   );
   installTaskFlag(server);
   return tool;

@@ -9,7 +9,7 @@ import { closeHarnesses, sleep, useHarness } from '../support/harness';
 /**
  * The SDK's v2 line (`@modelcontextprotocol/server` / `client` 2.x, protocol 2026-07-28): the same
  * smart tool and job tools on a v2 McpServer, driven by the v2 Client. (Runtime support; the
- * public types still name v1's, so the server is passed with a cast here.)
+ * public types are structural: no cast needed.)
  */
 class Reports {
   @SmartAsync({ timeoutMs: 150 })
@@ -33,8 +33,8 @@ afterEach(async () => {
 async function v2(): Promise<Client> {
   const server = new McpServer({ name: 'v2-test', version: '1.0.0' });
   const reports = new Reports();
-  registerSmartTool(server as never, 'build', { inputSchema: { steps: z.number().int().min(1).max(1000) } }, (args) => reports.build(args));
-  registerJobTools(server as never);
+  registerSmartTool(server, 'build', { inputSchema: { steps: z.number().int().min(1).max(1000) } }, (args) => reports.build(args));
+  registerJobTools(server);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'v2-client', version: '1.0.0' });
