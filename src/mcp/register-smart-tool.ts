@@ -5,7 +5,7 @@ import { toCallToolResult, toolError, toolResult } from './call-tool-result';
 import { noteToolManager, type McpJobOptions } from './register-job-tools';
 import { ownerOf, viewOf } from './requester';
 import type { McpServerLike, McpToolAnnotations, ToolContextOf, ToolExtra, V2Context } from './shapes';
-import { createTaskResult, declaresTasks, serveTaskExtension } from './task-extension';
+import { createTaskResult, declaresTasks, ensureTaskExtension } from './task-extension';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
 
 /** The fields `registerSmartTool()` adds to a tool's input schema. */
@@ -112,7 +112,7 @@ export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRa
     const tasks = opts.tasks;
     return registerTaskTool(server, name, tool, run, call, tasks, () => opts.manager ?? tasks.primary(), callWithRequest) as ReturnType<S['registerTool']>;
   }
-  serveTaskExtension(server);
+  ensureTaskExtension(server);
   return addTool(server, name, tool, async (args, ctx) => {
     if (!declaresTasks(viewOf(ctx))) return run(args, ctx);
     try {

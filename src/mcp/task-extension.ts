@@ -105,7 +105,15 @@ interface V2LowLevelServer {
 export function serveTaskExtension(server: McpServerLike, options: TaskExtensionOptions = {}): void {
   const first = !served.has(server);
   served.set(server, options);
-  if (!first) return;
+  if (first) install(server);
+}
+
+/** @internal Serves the extension on `server` unless it is already served (keeping its options). */
+export function ensureTaskExtension(server: McpServerLike): void {
+  if (!served.has(server)) serveTaskExtension(server);
+}
+
+function install(server: McpServerLike): void {
   const low = (server as unknown as { server?: Partial<V2LowLevelServer> }).server;
   if (typeof low?.setRequestHandler !== 'function' || typeof low.registerCapabilities !== 'function') {
     throw rpcError(INTERNAL_ERROR, 'The tasks extension needs an McpServer of @modelcontextprotocol/server 2.x');
