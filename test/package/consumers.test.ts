@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /**
  * Packs the library as npm would publish it, unpacks the tarball into a consumer project, and
@@ -188,4 +189,87 @@ console.log(JSON.stringify({ ticket: isJobTicket(t), result: (await jobs.wait(t.
   const esbuild = join(root, 'node_modules', '.bin', 'esbuild');
   sh(esbuild, ['app.mjs', '--bundle', '--platform=node', '--format=esm', '--outfile=out.mjs', '--log-level=error'], dir);
   expect(JSON.parse(sh(process.execPath, ['out.mjs'], dir))).toEqual({ ticket: true, result: 'done', http: 202 });
+}, 60_000);
+
+/**
+ * A consumer with only one MCP SDK line installed: a folder outside the repository whose
+ * node_modules holds a copy of the packed package and links to just the packages named (so the
+ * other line cannot be found), type-checked with skipLibCheck false, then run.
+ */
+function isolated(name: string, packages: string[], files: Record<string, string>): string {
+  const dir = join(tmpdir(), 'smart-async-consumers', name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
+  cpSync(join(work, 'node_modules', 'smart-async'), join(dir, 'node_modules', 'smart-async'), { recursive: true });
+  for (const pkg of ['tsyringe', 'reflect-metadata', 'zod', 'uuid', 'tslib', '@types/node', 'undici-types', ...packages]) {
+    mkdirSync(join(dir, 'node_modules', dirname(pkg)), { recursive: true });
+    symlinkSync(join(root, 'node_modules', pkg), join(dir, 'node_modules', pkg), 'dir');
+  }
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+/** CommonJS (node16) or ES modules (nodenext): v1's own declarations do not check under node16 CommonJS (TS1541 in the SDK), so v1 is checked as ES modules. */
+const onlyOneLine = (source: string, type: 'commonjs' | 'module'): Record<string, string> => ({
+  'package.json': JSON.stringify({ name: 'one-line', private: true, type }),
+  'tsconfig.json': JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: type === 'module' ? 'nodenext' : 'node16', moduleResolution: type === 'module' ? 'nodenext' : 'node16', strict: true, skipLibCheck: false, experimentalDecorators: true, emitDecoratorMetadata: true, outDir: 'out', types: ['node'] },
+    files: ['main.ts'],
+  }),
+  'main.ts': source,
+});
+
+const serviceSource = `
+import 'reflect-metadata';
+import { z } from 'zod';
+import { SmartAsync, type SmartResult } from 'smart-async';
+class Svc {
+  @SmartAsync({ timeoutMs: 50 })
+  async run(n: number): Promise<SmartResult<number>> {
+    return n;
+  }
+}
+const svc = new Svc();
+const inputSchema = { n: z.number() };
+`;
+
+test('a consumer with only the v1 SDK (@modelcontextprotocol/sdk) type-checks without skipLibCheck and runs', () => {
+  const dir = isolated('v1-only', ['@modelcontextprotocol/sdk'], onlyOneLine(`${serviceSource}
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createJobTaskStore, registerJobTools, registerSmartTool, toCallToolResult } from 'smart-async/mcp';
+const tasks = createJobTaskStore();
+const server = new McpServer({ name: 'v1', version: '1.0.0' }, { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks });
+const tool = registerSmartTool(server, 'run', { inputSchema }, (args, extra) => {
+  const session: string | undefined = extra.sessionId;
+  const signal: AbortSignal = extra.signal;
+  void session, signal;
+  return svc.run(args.n);
+}, { tasks });
+tool.disable();
+registerJobTools(server);
+console.log(JSON.stringify({ tool: typeof tool.enable, result: toCallToolResult({ a: 1 }).structuredContent }));
+`, 'module'));
+  expect(() => require.resolve('@modelcontextprotocol/server', { paths: [dir] })).toThrow();
+  sh(process.execPath, [tsc, '-p', '.'], dir);
+  expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual({ tool: 'function', result: { a: 1 } });
+}, 60_000);
+
+test('a consumer with only the v2 SDK (@modelcontextprotocol/server) type-checks without skipLibCheck and runs', () => {
+  const dir = isolated('v2-only', ['@modelcontextprotocol/server', '@modelcontextprotocol/core'], onlyOneLine(`${serviceSource}
+import { McpServer } from '@modelcontextprotocol/server';
+import { registerJobTools, registerSmartTool, serveTaskExtension, toCallToolResult } from 'smart-async/mcp';
+const server = new McpServer({ name: 'v2', version: '1.0.0' });
+serveTaskExtension(server, { pollIntervalMs: 500 });
+const tool = registerSmartTool(server, 'run', { inputSchema }, (args, ctx) => {
+  const signal: AbortSignal = ctx.mcpReq.signal;
+  void signal;
+  return svc.run(args.n);
+});
+tool.disable();
+registerJobTools(server);
+console.log(JSON.stringify({ tool: typeof tool.enable, result: toCallToolResult({ a: 1 }).structuredContent }));
+`, 'commonjs'));
+  expect(() => require.resolve('@modelcontextprotocol/sdk/server/mcp.js', { paths: [dir] })).toThrow();
+  sh(process.execPath, [tsc, '-p', '.'], dir);
+  expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual({ tool: 'function', result: { a: 1 } });
 }, 60_000);
