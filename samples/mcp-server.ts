@@ -1,5 +1,6 @@
 /**
- * An MCP server (stdio) exposing a slow report tool and the job tools.
+ * An MCP server (stdio, SDK v1 line: `@modelcontextprotocol/sdk`) exposing a slow report tool and the job tools.
+ * For the v2 line over Streamable HTTP with the tasks extension, see `mcp-v2-http.ts`.
  *
  * Run:  npx ts-node --transpile-only samples/mcp-server.ts
  * Host config (Claude Desktop, Cursor, …):
@@ -15,24 +16,11 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { container } from 'tsyringe';
 import { z } from 'zod';
-import { FileJobStore, JOB_STORE, JobManager, jobContext, SMART_ASYNC_CONFIG, SmartAsync, type SmartResult } from '../src';
+import { FileJobStore, JOB_STORE, JobManager, SMART_ASYNC_CONFIG } from '../src';
 import { createJobTaskStore, registerJobTools, registerSmartTool } from '../src/mcp';
+import { ReportService } from './report-service';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-class ReportService {
-  /** Builds a report of `steps` steps of `stepMs` each, reporting progress and honouring cancellation. */
-  @SmartAsync({ timeoutMs: 2_000, timeoutEnv: 'REPORT_TIMEOUT' })
-  async build(args: { region: string; steps: number; stepMs?: number }): Promise<SmartResult<{ region: string; rows: number }>> {
-    const ctx = jobContext()!;
-    for (let step = 1; step <= args.steps; step++) {
-      ctx.signal.throwIfAborted();
-      await sleep(args.stepMs ?? 100);
-      ctx.reportProgress(step, args.steps, `step ${step} of ${args.steps}`);
-    }
-    return { region: args.region, rows: args.steps * 1000 };
-  }
-}
+export { ReportService };
 
 export function createServer(reports = new ReportService()): McpServer {
   const tasks = createJobTaskStore(undefined, { pollIntervalMs: 200 });

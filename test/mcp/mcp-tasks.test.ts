@@ -1,15 +1,15 @@
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Client as V2Client, StreamableHTTPClientTransport as V2ClientTransport } from '@modelcontextprotocol/client';
 import { McpServer as V1Server } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { createMcpHandler, McpServer as V2Server, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, McpServer as V2Server, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { JobManager, jobContext, MemoryJobStore, SmartAsync, type JobRecord, type SmartResult } from '../../src';
 import { createJobTaskStore, registerJobTools, registerSmartTool, serveTaskExtension, taskOf, TASKS_EXTENSION } from '../../src/mcp';
@@ -48,7 +48,7 @@ afterEach(async () => {
   await closeHarnesses();
 });
 
-async function listen(serve: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>): Promise<string> {
+async function listen(serve: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: Buffer) => Promise<void>): Promise<string> {
   const http = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -71,15 +71,11 @@ async function v2Endpoint(manager?: JobManager): Promise<string> {
     return server;
   });
   handlers.push(handler);
-  return listen(async (req, res, body) => {
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body: body.length ? body : undefined });
+  const node = toNodeHandler(handler);
+  return listen(async (req: IncomingMessage & { auth?: AuthInfo }, res, body) => {
     const client = clientOf(req);
-    const response = await handler.fetch(request, client ? { authInfo: { token: 't', clientId: client, scopes: [] } } : undefined);
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    if (response.body) Readable.fromWeb(response.body as never).pipe(res);
-    else res.end();
+    if (client) req.auth = { token: 't', clientId: client, scopes: [] };
+    await node(req, res, body.length ? JSON.parse(body.toString()) : undefined);
   });
 }
 
@@ -114,8 +110,8 @@ interface Outcome {
 }
 
 const requester = join(__dirname, '..', 'fixtures', 'ext-tasks-requester.mjs');
-async function request(url: string, generation: 'v1' | 'v2', args: Record<string, unknown>, action: 'settle' | 'cancel', clientId?: string): Promise<Outcome> {
-  const { stdout } = await promisify(execFile)(process.execPath, [requester, url, generation, 'build', JSON.stringify(args), action, ...(clientId ? [clientId] : [])], { timeout: 25_000 });
+async function request(url: string, generation: 'v1' | 'v2', args: Record<string, unknown>, action: 'settle' | 'cancel', clientId?: string, tool = 'build'): Promise<Outcome> {
+  const { stdout } = await promisify(execFile)(process.execPath, [requester, url, generation, tool, JSON.stringify(args), action, ...(clientId ? [clientId] : [])], { timeout: 25_000 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Outcome;
 }
 
@@ -252,3 +248,32 @@ describe('v1 server, 2025-11-25 tasks', () => {
     expect(aborted).toContain(cancelled.taskId);
   }, 40_000);
 });
+
+test('the v2 sample (Streamable HTTP, tasks extension) settles a slow report for the requester and shuts down within a host’s 2 s grace', async () => {
+  const sample = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'samples', 'mcp-v2-http.ts')], {
+    env: { ...process.env, PORT: '0', REPORT_TIMEOUT: '300ms' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      sample.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const hit = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(out);
+        if (hit) resolve(hit[1]!);
+      });
+      sample.on('exit', (code) => reject(new Error(`sample exited (${code}): ${out}`)));
+    });
+    const out = await request(url, 'v2', { region: 'eu', steps: 8, stepMs: 100 }, 'settle', 'carol', 'build_report');
+    expect(out).toMatchObject({ kind: 'task', status: 'completed', result: { structuredContent: { region: 'eu', rows: 8000 } } });
+    const long = await raw(url, 'tools/call', { name: 'build_report', arguments: { region: 'us', steps: 1_000, async_mode: true } });
+    expect(long.result).toMatchObject({ resultType: 'task', status: 'working' });
+    const started = Date.now();
+    const exited = new Promise<number | null>((r) => sample.on('exit', (code) => r(code)));
+    sample.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  } finally {
+    sample.kill('SIGKILL');
+  }
+}, 60_000);
