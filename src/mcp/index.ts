@@ -9,5 +9,5 @@ export { registerJobTools, type McpJobOptions } from './register-job-tools';
 export { toCallToolResult } from './call-tool-result';
 export { requesterOf } from './requester';
 export { serveTaskExtension, taskOf, TASKS_EXTENSION, type ExtensionTask, type TaskExtensionOptions } from './task-extension';
-export { createJobTaskStore, JobTaskStore, type McpResult, type McpTask, type SmartTaskOptions } from './tasks';
+export { createJobTaskStore, JobTaskStore, type McpRequest, type McpResult, type McpTask, type SmartTaskOptions } from './tasks';
 export type { McpAuthInfo, McpServerLike, McpTextContent, McpToolAnnotations, McpToolResult, ToolContextOf, ToolExtra, V2Context } from './shapes';

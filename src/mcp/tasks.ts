@@ -31,7 +31,9 @@ export type McpResult = { [key: string]: unknown };
 type Task = McpTask;
 type Result = McpResult;
 type CallToolResult = McpToolResult;
-type Request = { method: string; params?: { [key: string]: unknown } };
+/** A JSON-RPC request as the task store sees it (the v1 SDK's `Request`). */
+export type McpRequest = { method: string; params?: { [key: string]: unknown } };
+type Request = McpRequest;
 
 /** Options of `registerSmartTool()` for native tasks. */
 export interface SmartTaskOptions {
