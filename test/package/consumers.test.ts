@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -272,4 +272,14 @@ console.log(JSON.stringify({ tool: typeof tool.enable, result: toCallToolResult(
   expect(() => require.resolve('@modelcontextprotocol/sdk/server/mcp.js', { paths: [dir] })).toThrow();
   sh(process.execPath, [tsc, '-p', '.'], dir);
   expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual({ tool: 'function', result: { a: 1 } });
+}, 60_000);
+
+test('the packed bin runs: smart-async --help, and jobs list on a store', () => {
+  const cli = join(work, 'node_modules', 'smart-async', 'dist', 'cli', 'index.js');
+  expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  expect(JSON.parse(readFileSync(join(work, 'node_modules', 'smart-async', 'package.json'), 'utf8')).bin).toEqual({ 'smart-async': 'dist/cli/index.js' });
+  expect(sh(process.execPath, [cli, '--help'], work)).toMatch(/^Usage: smart-async/);
+  const dir = join(work, 'cli-store');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  expect(JSON.parse(sh(process.execPath, [cli, 'jobs', 'list', '--file', dir, '--json'], work))).toEqual([]);
 }, 60_000);

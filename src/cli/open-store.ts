@@ -1,0 +1,86 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { FileJobStore, JobManager, type JobStore } from '../index';
+
+/** The store flags every command takes. */
+export interface StoreFlags {
+  file?: string;
+  redis?: string;
+  prefix?: string;
+  /** How long a store call may take, in ms. */
+  timeout?: number;
+}
+
+/** An error the CLI prints as one line and exits 1 with. */
+export class CliError extends Error {
+  /** Stable code of every CLI failure. */
+  readonly code = 'CLI_ERROR';
+}
+
+/** A manager over the store the flags name, and the store's name for messages. */
+export interface OpenStore {
+  manager: JobManager;
+  name: string;
+}
+
+const warn = (message: string): void => void process.stderr.write(`smart-async: warning: ${message}\n`);
+
+function makeStore(flags: StoreFlags): { store: JobStore; name: string } {
+  if (flags.file !== undefined && flags.redis !== undefined) throw new CliError('Name one store: --file <dir> or --redis <url>, not both');
+  if (flags.file !== undefined) {
+    const path = resolve(flags.file);
+    const name = `the file store at ${path}`;
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch (e) {
+      throw new CliError(`Cannot open ${name}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
+    }
+    if (!isDir) throw new CliError(`Cannot open ${name}: not a directory`);
+    return { store: new FileJobStore({ path, onWarning: warn }), name };
+  }
+  if (flags.redis !== undefined) {
+    const prefix = flags.prefix ?? 'smart-async';
+    const name = `the Redis store at ${redact(flags.redis)} (prefix ${prefix})`;
+    let redis: typeof import('../redis');
+    try {
+      redis = require('../redis') as typeof import('../redis');
+    } catch {
+      throw new CliError('--redis needs ioredis: npm install ioredis');
+    }
+    try {
+      return { store: new redis.RedisJobStore({ connection: flags.redis, prefix, connectTimeoutMs: flags.timeout ?? 3_000, onWarning: warn }), name };
+    } catch (e) {
+      throw new CliError(`Cannot open ${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new CliError('Name a store: --file <dir> or --redis <url> (see --help)');
+}
+
+/** A Redis URL without its password. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Opens the store the flags name, under a JobManager (reads and cancels go through it, as in an
+ * app), and reads it once so a store that cannot be opened fails here, named.
+ * @throws CliError naming the store.
+ */
+export async function openStore(flags: StoreFlags): Promise<OpenStore> {
+  const { store, name } = makeStore(flags);
+  const manager = new JobManager(store, { storeTimeoutMs: flags.timeout ?? 3_000, closeGraceMs: 0, onWarning: warn });
+  try {
+    await manager.list({ limit: 1 });
+  } catch (e) {
+    await manager.close().catch(() => undefined);
+    throw new CliError(`Cannot open ${name}: ${(e as Error).message}`);
+  }
+  return { manager, name };
+}
