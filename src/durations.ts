@@ -20,7 +20,7 @@ export function parseEnvDuration(name: string, value: string): number {
   return ms;
 }
 
-/** @internal A human-readable duration: `"850ms"`, `"42s"`, `"3m 12s"`, `"2h 5m"`, `"3d 4h"`. */
+/** A human-readable duration: `"850ms"`, `"42s"`, `"3m 12s"`, `"2h 5m"`, `"3d 4h"`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const s = Math.floor(ms / 1000);

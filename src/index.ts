@@ -9,7 +9,7 @@ export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } fro
 export { isJobTicket, SWITCH_MESSAGE } from './ticket';
 export { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
 export { DEFAULT_TIMEOUT_MS, type SmartAsyncOptions, type SmartAsyncConfig } from './options';
-export { parseEnvDuration } from './durations';
+export { formatDuration, parseEnvDuration } from './durations';
 export { MemoryJobStore } from './stores/memory-job-store';
 export { FileJobStore, type FileJobStoreOptions } from './stores/file-job-store';
 export {
@@ -39,6 +39,7 @@ export { isoTime } from './clock';
 // HTTP without a framework: the reply of the request-reply pattern and the jobs routes (smart-async/http adapts them to Express and Fastify).
 export { httpReply, errorReply, activeHeaders, type HttpReply, type HttpReplyOptions } from './http-reply';
 export { JobRoutes, type JobRoutesOptions, type JobsRequest } from './job-routes';
+export { dashboardHandler, type DashboardHandler, type DashboardOptions } from './dashboard';
 export { toJsonResult } from './serialise';
 export { warningSinkSchema, emitSmartAsyncWarning, parseOrThrow, type WarningSink } from './options';
 export {

@@ -1,5 +1,4 @@
-import { formatDuration } from '../durations';
-import type { HealthReport, JobRecord } from '../index';
+import { formatDuration, type HealthReport, type JobRecord } from '../index';
 
 /** A job's progress in percent, when it has a total. */
 export function percent(job: JobRecord): number | null {

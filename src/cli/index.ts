@@ -8,8 +8,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isActive, JOB_STATUSES, parseEnvDuration, type JobManager, type JobStatus } from '../index';
-import { dashboardHandler } from '../http/dashboard';
+import { dashboardHandler, isActive, JOB_STATUSES, parseEnvDuration, type JobManager, type JobStatus } from '../index';
 import { details, healthText, table } from './format';
 import { CliError, openStore, type StoreFlags } from './open-store';
 import { watch } from './watch';

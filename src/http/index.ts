@@ -5,7 +5,6 @@
  * routes. Express and Fastify are optional peers; the types are structural, so neither's types
  * are needed to compile. `dashboardHandler()` serves a live jobs page from any Node HTTP app.
  */
-export { httpReply, errorReply, JobRoutes, type HttpReply, type HttpReplyOptions, type JobRoutesOptions } from '../index';
+export { httpReply, errorReply, JobRoutes, dashboardHandler, type HttpReply, type HttpReplyOptions, type JobRoutesOptions, type DashboardHandler, type DashboardOptions } from '../index';
 export { expressJobs, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse, type ExpressLikeRouter } from './express';
 export { fastifyJobs, sendFastify, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest } from './fastify';
-export { dashboardHandler, type DashboardHandler, type DashboardOptions } from './dashboard';

@@ -1,5 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JobRoutes, SmartAsyncConfigError, type HttpReply, type JobManager, type JobRecord } from '../index';
+import { SmartAsyncConfigError } from './errors';
+import type { HttpReply } from './http-reply';
+import type { JobManager } from './job-manager';
+import { JobRoutes } from './job-routes';
+import type { JobRecord } from './types';
 import { dashboardPage } from './dashboard-page';
 
 /** Options of `dashboardHandler()`. */
