@@ -82,7 +82,7 @@ const SCRIPT = `
     badge.textContent = j.status; badge.className = 'badge s-' + j.status;
     label.textContent = j.label; label.title = j.label;
     const v = pct(j.progress);
-    if (j.status === 'completed') { bar.max = 1; bar.value = 1; } else if (v === null) { bar.removeAttribute('value'); } else { bar.max = 100; bar.value = v; }
+    if (j.status === 'completed') { bar.max = 1; bar.value = 1; } else if (v !== null) { bar.max = 100; bar.value = v; } else if (ACTIVE.has(j.status)) { bar.removeAttribute('value'); } else { bar.max = 1; bar.value = 0; }
     p.textContent = j.status === 'completed' ? '100%' : v === null ? '' : v + '%';
     age.textContent = elapsed(j);
     msg.textContent = j.error ? (j.error.code ? j.error.code + ': ' : '') + j.error.message : (j.progress && j.progress.message) || '';
