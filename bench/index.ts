@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: every figure next to a baseline measured in the same run.
- * Sections: inline overhead, switch latency, memory store, file store (and Redis when it answers).
+ * Sections: inline overhead, switch latency, memory store, file store, Redis (when it answers), and
+ * the dashboard listing 1,000 jobs in headless Chromium (when /usr/bin/chromium is there).
  * Each section runs in a process of its own, so none inherits another's heap, JIT or timers.
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
+import { benchDashboard } from './dashboard';
 import { benchFileStore } from './file-store';
 import { benchInline } from './inline';
 import { benchMemoryStore } from './memory-store';
@@ -17,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   memory: benchMemoryStore,
   file: benchFileStore,
   redis: benchRedis,
+  dashboard: benchDashboard,
 };
 
 async function main(): Promise<void> {

@@ -126,6 +126,7 @@ const SCRIPT = `
   }
   function connect() {
     if (source) source.close();
+    history.replaceState(null, '', '?' + query());
     jobs.clear(); render(); $('conn').className = ''; $('conn').textContent = 'connecting';
     source = new EventSource('api/events?' + query());
     source.addEventListener('jobs', (e) => {
@@ -146,6 +147,10 @@ const SCRIPT = `
   let typing; $('label').addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(connect, 300); });
   $('filters').addEventListener('submit', (e) => e.preventDefault());
   setInterval(() => { for (const r of document.querySelectorAll('.job')) { const j = jobs.get(r.dataset.id); if (j && !j.completed_at) r.children[4].textContent = elapsed(j); } }, 1000);
+  // Filters come from the address too, so a filtered view can be bookmarked or shared.
+  const initial = new URLSearchParams(location.search);
+  const pick = (id, v) => { if (v !== null && [...$(id).options].some((o) => o.value === v)) $(id).value = v; };
+  pick('status', initial.get('status')); pick('limit', initial.get('limit')); $('label').value = (initial.get('label') || '').slice(0, 200);
   connect(); detail();
 })();`;
 

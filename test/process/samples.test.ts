@@ -73,3 +73,35 @@ test('the Nest sample: 200, 202 with Location, polling to the result, cancel, an
   expect(out).toMatch(/DELETE \/jobs\/[0-9a-f-]{36} -> 200 cancelled/);
   expect(out).toContain('after app.close(): the unfinished job is stale (JOB_STALE)');
 });
+
+test('the watch-jobs sample: its jobs are seen from another process by the CLI and through its dashboard', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'smart-async-watch-'));
+  const app = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'samples/watch-jobs.ts'], { cwd: root, env: { ...process.env, JOBS_DIR: dir, RUN_FOR: '30s' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const dashboard = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      app.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /dashboard on (\S+)/.exec(out);
+        if (m && out.includes('watch from another terminal')) resolve(m[1]!);
+      });
+      app.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    let listed: Array<{ status: string; label: string }> = [];
+    for (let i = 0; i < 20 && !listed.some((j) => j.status === 'running'); i++) {
+      const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/index.ts', 'jobs', 'list', '--file', dir, '--json'], { cwd: root, timeout: 30_000 });
+      listed = JSON.parse(stdout) as typeof listed;
+    }
+    expect(listed.some((j) => j.status === 'running' && j.label === 'Reports.build')).toBe(true);
+    const api = (await (await fetch(`${dashboard}api/jobs`)).json()) as { jobs: Array<{ id: string }> };
+    expect(api.jobs.length).toBeGreaterThan(0);
+    expect(await (await fetch(dashboard)).text()).toContain('<title>smart-async jobs</title>');
+  } finally {
+    app.kill('SIGTERM');
+    await new Promise((r) => app.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
