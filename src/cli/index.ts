@@ -137,7 +137,12 @@ export function program(): Command {
       const { manager, name } = await openStore(flags);
       const handler = dashboardHandler({ owner: 'none', manager, cancel: flags.readOnly !== true, title: `smart-async jobs — ${name}` });
       const server = createServer((req, res) => handler(req, res));
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(flags.port, flags.host, resolve));
+      try {
+        await new Promise<void>((resolve, reject) => server.once('error', reject).listen(flags.port, flags.host, resolve));
+      } catch (e) {
+        await manager.close();
+        throw new CliError(`Cannot listen on ${flags.host}:${flags.port}: ${(e as Error).message}`);
+      }
       const { address, port } = server.address() as AddressInfo;
       print(`Dashboard of ${name} on http://${address.includes(':') ? `[${address}]` : address}:${port}/ (Ctrl-C to stop)`);
       const quit = (): void => {

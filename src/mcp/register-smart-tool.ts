@@ -5,7 +5,7 @@ import { toCallToolResult, toolError, toolResult } from './call-tool-result';
 import { noteToolManager, type McpJobOptions } from './register-job-tools';
 import { ownerOf, viewOf } from './requester';
 import type { McpServerLike, McpToolAnnotations, ToolContextOf, ToolExtra, V2Context } from './shapes';
-import { createTaskResult, declaresTasks, ensureTaskExtension } from './task-extension';
+import { createTaskResult, declaresTasks, ensureTaskExtension, servesTasks } from './task-extension';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
 
 /** The fields `registerSmartTool()` adds to a tool's input schema. */
@@ -114,7 +114,7 @@ export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRa
   }
   ensureTaskExtension(server);
   return addTool(server, name, tool, async (args, ctx) => {
-    if (!declaresTasks(viewOf(ctx))) return run(args, ctx);
+    if (!servesTasks(server) || !declaresTasks(viewOf(ctx))) return run(args, ctx);
     try {
       const value = await callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager);
       return isJobTicket(value) ? await createTaskResult(server, value.job_id, ctx as V2Context) : toCallToolResult(value);

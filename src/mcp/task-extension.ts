@@ -5,7 +5,7 @@
  * `tasks/get`, `tasks/update` and `tasks/cancel` answer from the jobs.
  */
 import { z } from 'zod';
-import type { JobManager, JobRecord } from '../index';
+import { emitSmartAsyncWarning, SmartAsyncConfigError, type JobManager, type JobRecord } from '../index';
 import { toCallToolResult, toolError } from './call-tool-result';
 import { managersOf, type McpJobOptions } from './register-job-tools';
 import { findVisibleJob, viewOf, visibilityOf, type RequestView } from './requester';
@@ -85,6 +85,13 @@ export function taskOf(job: JobRecord, options: TaskExtensionOptions = {}): Exte
 
 /** Per server: the options its extension handlers read (set again by a later `serveTaskExtension`). */
 const served = new WeakMap<object, TaskExtensionOptions>();
+/** Servers whose extension methods and capability are in place. */
+const installed = new WeakSet<object>();
+
+/** @internal Whether `server` answers `tasks/*` (so a tool may hand out tasks). */
+export function servesTasks(server: McpServerLike): boolean {
+  return installed.has(server);
+}
 
 interface V2LowLevelServer {
   registerCapabilities(capabilities: Record<string, unknown>): void;
@@ -99,24 +106,30 @@ interface V2LowLevelServer {
  * server connects. A request must declare the extension (else `-32021`); a task is found only
  * by whoever may see its job (the owner rule of `registerJobTools`), else `-32602`.
  *
+ * @throws SmartAsyncConfigError when `server` is not a v2 McpServer.
  * @example
  * serveTaskExtension(server, { pollIntervalMs: 2000 });
  */
 export function serveTaskExtension(server: McpServerLike, options: TaskExtensionOptions = {}): void {
-  const first = !served.has(server);
   served.set(server, options);
-  if (first) install(server);
+  if (!installed.has(server)) install(server);
 }
 
 /** @internal Serves the extension on `server` unless it is already served (keeping its options). */
 export function ensureTaskExtension(server: McpServerLike): void {
-  if (!served.has(server)) serveTaskExtension(server);
+  if (served.has(server)) return;
+  try {
+    serveTaskExtension(server);
+  } catch (e) {
+    // A tool registered after the server connected can no longer add a capability: it still works, with tickets.
+    emitSmartAsyncWarning(`The MCP tasks extension is not served on this server (${e instanceof Error ? e.message : String(e)}); its smart tools answer with job tickets`);
+  }
 }
 
 function install(server: McpServerLike): void {
   const low = (server as unknown as { server?: Partial<V2LowLevelServer> }).server;
   if (typeof low?.setRequestHandler !== 'function' || typeof low.registerCapabilities !== 'function') {
-    throw rpcError(INTERNAL_ERROR, 'The tasks extension needs an McpServer of @modelcontextprotocol/server 2.x');
+    throw new SmartAsyncConfigError('The tasks extension needs an McpServer of @modelcontextprotocol/server 2.x (on v1, use createJobTaskStore for 2025-11-25 tasks)');
   }
   low.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } });
   const params = z.object({ taskId: z.string().max(200) }).loose();
@@ -140,6 +153,7 @@ function install(server: McpServerLike): void {
     await manager.cancel(job.id, 'Cancelled by the client (tasks/cancel)', { owner: job.owner });
     return {};
   });
+  installed.add(server);
 }
 
 /**

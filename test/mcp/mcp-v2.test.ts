@@ -76,3 +76,24 @@ test('v2: progress reaches the v2 client, coalesced, the last report sent', asyn
 test('toCallToolResult makes a result a v2 client accepts', () => {
   expect(toCallToolResult({ a: 1 })).toEqual({ structuredContent: { a: 1 }, content: [{ type: 'text', text: '{"a":1}' }] });
 });
+
+test('v2: a smart tool registered after the server connected still answers (the extension is served when it can be)', async () => {
+  useHarness({ closeGraceMs: 10 });
+  const server = new McpServer({ name: 'late', version: '1.0.0' });
+  registerJobTools(server); // tools before connecting, as the SDK requires; the smart tool comes later
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const emit = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  try {
+    const reports = new Reports();
+    registerSmartTool(server, 'build', { inputSchema: { steps: z.number().int().min(1).max(1000) } }, (args) => reports.build(args));
+    const client = new Client({ name: 'v2-client', version: '1.0.0' });
+    await client.connect(clientSide);
+    clients.push(client);
+    expect((await call(client, 'build', { steps: 1 })).structuredContent).toEqual({ rows: 1 });
+    const warnings = emit.mock.calls.map((c) => String(c[0]));
+    expect(warnings.filter((w) => w.includes('The MCP tasks extension is not served on this server'))).toHaveLength(1);
+  } finally {
+    emit.mockRestore();
+  }
+});
