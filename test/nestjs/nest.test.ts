@@ -3,7 +3,7 @@ import { Body, Controller, HttpCode, Injectable, Module, Post, ValidationPipe, t
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { IsBoolean, IsInt, IsOptional } from 'class-validator';
-import { jobContext, JobManager, MemoryJobStore, SmartAsync, type JobStore, type SmartResult } from '../../src';
+import { dashboardHandler, jobContext, JobManager, MemoryJobStore, SmartAsync, type JobStore, type SmartResult } from '../../src';
 import { SmartAsyncModule } from '../../src/nestjs';
 
 /**
@@ -171,4 +171,18 @@ test('a client that goes away after its 202 does not stop the job', async () => 
   const ticket = (await res.json()) as { job_id: string };
   await sleep(450);
   expect(((await (await get(`/jobs/${ticket.job_id}`)).json()) as { job: unknown }).job).toMatchObject({ status: 'completed', result: { rows: 300 } });
+});
+
+test('the dashboard mounts in a Nest app with app.use, showing the app manager’s jobs under the owner rule', async () => {
+  const app = await NestFactory.create(appModule(new MemoryJobStore()), { logger: false });
+  app.use('/jobs-ui', dashboardHandler({ owner: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined), manager: app.get(JobManager), cancel: true }));
+  const { post, get } = await start(app);
+  const ticket = (await (await post({ ms: 5_000, async_mode: true })).json()) as { job_id: string };
+  expect((await get('/jobs-ui/')).status).toBe(200);
+  const mine = (await (await get('/jobs-ui/api/jobs')).json()) as { jobs: Array<{ id: string }> };
+  expect(mine.jobs.map((j) => j.id)).toEqual([ticket.job_id]);
+  expect(((await (await get('/jobs-ui/api/jobs', 'bob')).json()) as { jobs: unknown[] }).jobs).toEqual([]);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const cancel = await fetch(`${url}/jobs-ui/api/jobs/${ticket.job_id}/cancel`, { method: 'POST', headers: { 'x-user': 'ann', 'x-requested-with': 'smart-async' } });
+  expect(((await cancel.json()) as { job: { status: string } }).job.status).toBe('cancelled');
 });
