@@ -93,9 +93,11 @@ async function fill(): Promise<{ running: string; aborted: () => boolean }> {
 test('a running job’s progress advances without reload; Cancel makes it cancelled; the page fits a narrow screen', async () => {
   const { running, aborted } = await fill();
   const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
-  let navigations = 0;
-  page.on('framenavigated', (f) => void (f === page.mainFrame() && navigations++));
+  let loads = 0;
+  page.on('load', () => void loads++);
   await page.goto(url);
+  // A mark in the page's window: a reload would wipe it.
+  await page.evaluate(() => void ((globalThis as unknown as { kept: boolean }).kept = true));
   const row = page.locator(`.job[data-id="${running}"]`);
   await row.waitFor();
   expect(await page.locator('.job').count()).toBe(4);
@@ -120,7 +122,8 @@ test('a running job’s progress advances without reload; Cancel makes it cancel
   expect((await manager.get(running))?.status).toBe('cancelled');
   for (let i = 0; i < 100 && !aborted(); i++) await sleep(50);
   expect(aborted()).toBe(true);
-  expect(navigations).toBe(1); // all of it without a reload
+  expect(loads).toBe(1); // all of it without a reload
+  expect(await page.evaluate(() => (globalThis as unknown as { kept?: boolean }).kept)).toBe(true);
 
   // Filters: failed only.
   await page.selectOption('#status', 'failed');
