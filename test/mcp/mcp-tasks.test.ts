@@ -38,6 +38,8 @@ class Reports {
   }
 }
 const reports = new Reports();
+/** Jobs still running when a test ends are given up at close; their late outcomes' warnings are expected. */
+const quiet = { closeGraceMs: 10, onWarning: (): void => undefined };
 const toolConfig = { description: 'Builds a report', inputSchema: { steps: z.number().int().min(1).max(10_000) } };
 
 const servers: Server[] = [];
@@ -132,7 +134,7 @@ async function raw(url: string, method: string, params: Record<string, unknown>,
 
 describe('v2 server, tasks extension (2026-07-28)', () => {
   test('the requester settles a slow smart tool through a task whose id is the job id; a fast one comes back inline', async () => {
-    const h = useHarness({ closeGraceMs: 10 });
+    const h = useHarness(quiet);
     const url = await v2Endpoint();
     const slow = await request(url, 'v2', { steps: 16 }, 'settle');
     expect(slow).toMatchObject({ kind: 'task', status: 'completed', protocol: 'modern', result: { structuredContent: { rows: 16 } } });
@@ -146,7 +148,7 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
   }, 30_000);
 
   test('tasks/cancel from the requester cancels the job and aborts its work', async () => {
-    const h = useHarness({ closeGraceMs: 10 });
+    const h = useHarness(quiet);
     const url = await v2Endpoint();
     const out = await request(url, 'v2', { steps: 2_000 }, 'cancel');
     expect(out).toMatchObject({ kind: 'task', status: 'cancelled' });
@@ -156,7 +158,7 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
   }, 30_000);
 
   test('async mode asks for a task at once; tasks/get shows progress as statusMessage, then the result inlined', async () => {
-    useHarness({ closeGraceMs: 10 });
+    useHarness(quiet);
     const url = await v2Endpoint();
     const created = await raw(url, 'tools/call', { name: 'build', arguments: { steps: 40, async_mode: true } });
     expect(created.result).toMatchObject({ resultType: 'task', status: 'working', ttlMs: null, pollIntervalMs: 50 });
@@ -172,7 +174,7 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
   }, 30_000);
 
   test('without the extension declared: a ticket, as before; tasks/* answer -32021', async () => {
-    useHarness({ closeGraceMs: 10 });
+    useHarness(quiet);
     const url = await v2Endpoint();
     const call = await raw(url, 'tools/call', { name: 'build', arguments: { steps: 40 } }, { declare: false });
     const ticket = (call.result as { structuredContent: { job_id: string; status: string } }).structuredContent;
@@ -187,7 +189,7 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
   }, 30_000);
 
   test('no request sees or cancels another owner’s task; unknown and malformed ids are not found, never echoed', async () => {
-    const h = useHarness({ closeGraceMs: 10 });
+    const h = useHarness(quiet);
     const url = await v2Endpoint();
     const created = await raw(url, 'tools/call', { name: 'build', arguments: { steps: 2_000, async_mode: true } }, { clientId: 'alice' });
     const taskId = created.result!.taskId as string;
@@ -208,7 +210,7 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
   }, 30_000);
 
   test('a tool registered with { manager } creates its tasks there, and tasks/get finds them', async () => {
-    useHarness({ closeGraceMs: 10 });
+    useHarness(quiet);
     const own = new JobManager(new MemoryJobStore(), { closeGraceMs: 10 });
     try {
       const url = await v2Endpoint(own);
@@ -236,7 +238,7 @@ test('taskOf: each job status maps to the extension’s, final ones stay final (
 
 describe('v1 server, 2025-11-25 tasks', () => {
   test('the same requester settles the slow smart tool through a native task, and cancels another (work aborted)', async () => {
-    const h = useHarness({ closeGraceMs: 10 });
+    const h = useHarness(quiet);
     const url = await v1Endpoint();
     const slow = await request(url, 'v1', { steps: 16 }, 'settle', 'bob');
     expect(slow).toMatchObject({ kind: 'task', status: 'completed', protocol: 'legacy', result: { structuredContent: { rows: 16 } } });
