@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { type JobManager, type JobRecord, type JobStatus } from '../index';
 import { elapsed, note, percent, printable } from './format';
@@ -36,7 +37,8 @@ export async function watch(manager: JobManager, opts: WatchOptions): Promise<vo
   const line = (j: JobRecord): void => {
     if (opts.json) return void opts.out.write(`${JSON.stringify({ at: new Date().toISOString(), id: j.id, label: j.label, status: j.status, progress: j.progress, error: j.error })}\n`);
     const p = percent(j);
-    const text = `${new Date().toISOString()}  ${j.id}  ${j.status.padEnd(9)}  ${(p === null ? '-' : `${p}%`).padStart(4)}  ${elapsed(j).padStart(7)}  ${printable(j.label)}${note(j) ? `  ${printable(note(j))}` : ''}`;
+    const n = note(j);
+    const text = `${new Date().toISOString()}  ${j.id}  ${j.status.padEnd(9)}  ${(p === null ? '-' : `${p}%`).padStart(4)}  ${elapsed(j).padStart(7)}  ${printable(j.label)}${n ? `  ${printable(n)}` : ''}`;
     if (bars) bars.log(`${text}\n`);
     else opts.out.write(`${text}\n`);
   };
@@ -80,10 +82,8 @@ export async function watch(manager: JobManager, opts: WatchOptions): Promise<vo
       failing = true;
     }
     bars?.update();
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, opts.intervalMs);
-      opts.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
+    // (timers/promises removes its abort listener when the timer fires: none pile up on the signal.)
+    await sleep(opts.intervalMs, undefined, { signal: opts.signal }).catch(() => undefined);
   }
   bars?.stop();
 }

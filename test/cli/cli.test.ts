@@ -250,3 +250,21 @@ test('watch on a terminal draws progress bars (label, percent, message, elapsed)
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('a long watch does not pile up listeners on its stop signal (no leak warning), and Ctrl-C ends it cleanly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-long-'));
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', '--file', dir, '--interval', '20'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    for (let i = 0; i < 200 && !err.includes('Watching'); i++) await sleep(50);
+    await sleep(1_500); // ~75 rounds
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(err).not.toMatch(/MaxListenersExceeded|memory leak/);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
