@@ -4,6 +4,7 @@
  * server-sent event stream (`api/events`), shows a job's record, and cancels where allowed.
  * Every value from a job is set as text, never as markup.
  */
+import { formatDuration } from './durations';
 
 /** What the page needs to know from the server. */
 export interface DashboardPageOptions {
@@ -68,8 +69,7 @@ const SCRIPT = `
   let selected = null, source = null;
   const ACTIVE = new Set(['pending', 'running']);
   const pct = (p) => (p && p.total > 0 ? Math.min(100, Math.round((p.current / p.total) * 100)) : null);
-  const dur = (ms) => { if (ms < 1000) return Math.max(0, Math.round(ms)) + 'ms'; const s = Math.floor(ms / 1000); if (s < 60) return s + 's';
-    const m = Math.floor(s / 60); if (m < 60) return m + 'm ' + (s % 60) + 's'; const h = Math.floor(m / 60); return h + 'h ' + (m % 60) + 'm'; };
+  const dur = ${formatDuration.toString()}; // the CLI's and health()'s format: one definition
   const elapsed = (j) => dur((j.completed_at ? Date.parse(j.completed_at) : Date.now()) - Date.parse(j.started_at || j.created_at));
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
   function row(j) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SmartAsyncConfigError } from './errors';
 import type { HttpReply } from './http-reply';
 import type { JobManager } from './job-manager';
-import { JobRoutes } from './job-routes';
+import { JobRoutes, type JobsRequest } from './job-routes';
 import type { JobRecord } from './types';
 import { dashboardPage } from './dashboard-page';
 
@@ -61,11 +61,12 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const query = Object.fromEntries(url.searchParams);
-    const fail = (e: unknown): void => {
-      if (!res.headersSent) send(res, { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'The dashboard failed to answer' } } });
-      else res.end();
-      void e;
-    };
+    // JobRoutes.handle turns errors into replies; what is left (a write to a closed socket) ends the response.
+    const answer = (r: JobsRequest): void =>
+      void routes.handle(req, r).then(
+        (reply) => send(res, reply),
+        () => (res.headersSent ? res.end() : send(res, { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'The dashboard failed to answer' } } })),
+      );
     if (path === '/' && req.method === 'GET') {
       // Relative links need the mount path to end with a slash.
       const mounted = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://dashboard.invalid');
@@ -76,14 +77,14 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'" });
       return void res.end(dashboardPage({ title, canCancel: canCancel(req) }));
     }
-    if (path === '/api/jobs' && req.method === 'GET') return void routes.handle(req, { method: 'GET', query }).then((r) => send(res, r), fail);
+    if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
     if (path === '/api/events' && req.method === 'GET') return void streamJobs(routes, req, res, query, refreshMs);
     const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel)?$/.exec(path);
-    if (m && !m[2] && req.method === 'GET') return void routes.handle(req, { method: 'GET', id: m[1], query: {} }).then((r) => send(res, r), fail);
+    if (m && !m[2] && req.method === 'GET') return answer({ method: 'GET', id: m[1], query: {} });
     if (m && m[2] && req.method === 'POST') {
       if (!canCancel(req)) return send(res, forbidden('Cancelling is not allowed from this dashboard'));
       if (req.headers[CANCEL_HEADER] !== 'smart-async') return send(res, forbidden(`A cancel needs the header ${CANCEL_HEADER}: smart-async`));
-      return void routes.handle(req, { method: 'DELETE', id: m[1], query: { reason: 'Cancelled from the dashboard' } }).then((r) => send(res, r), fail);
+      return answer({ method: 'DELETE', id: m[1], query: { reason: 'Cancelled from the dashboard' } });
     }
     if (next) return next();
     send(res, { status: 404, headers: {}, body: { error: { code: 'NOT_FOUND', message: 'Not found' } } });

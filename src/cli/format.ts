@@ -38,6 +38,7 @@ export function table(jobs: JobRecord[]): string {
 
 /** One job, field by field. */
 export function details(job: JobRecord): string {
+  const p = percent(job);
   const lines: Array<[string, string | null | undefined]> = [
     ['id', job.id],
     ['label', printable(job.label)],
@@ -47,7 +48,7 @@ export function details(job: JobRecord): string {
     ['started', job.started_at],
     ['ended', job.completed_at],
     ['elapsed', elapsed(job)],
-    ['progress', job.progress ? `${job.progress.current}${job.progress.total !== undefined ? ` / ${job.progress.total}` : ''}${percent(job) !== null ? ` (${percent(job)}%)` : ''}` : undefined],
+    ['progress', job.progress ? `${job.progress.current}${job.progress.total !== undefined ? ` / ${job.progress.total}` : ''}${p !== null ? ` (${p}%)` : ''}` : undefined],
     ['message', job.progress?.message === undefined ? undefined : printable(job.progress.message)],
     ['error', job.error ? printable(note(job)) : undefined],
     ['result', job.status === 'completed' ? printable(JSON.stringify(job.result)) : undefined],

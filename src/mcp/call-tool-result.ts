@@ -24,10 +24,10 @@ export function toolError(error: unknown): McpToolResult {
   return { isError: true, content: [{ type: 'text', text: code ? `${code}: ${message}` : message }] };
 }
 
-/** @internal Runs a tool's work: its value as a `McpToolResult`, its error as a tool error. */
-export async function toolResult(work: () => Promise<unknown>): Promise<McpToolResult> {
+/** @internal Runs a tool's work: its value as a result (`toCallToolResult` unless `shape` says otherwise), its error as a tool error. */
+export async function toolResult<R extends object = McpToolResult>(work: () => Promise<unknown>, shape: (value: unknown) => R | Promise<R> = toCallToolResult as (value: unknown) => R): Promise<R | McpToolResult> {
   try {
-    return toCallToolResult(await work());
+    return await shape(await work());
   } catch (e) {
     return toolError(e);
   }

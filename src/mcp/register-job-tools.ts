@@ -26,12 +26,13 @@ export function noteToolManager(server: object, manager: JobManager): void {
   set.add(manager);
 }
 
-/** @internal Every manager whose jobs a request to `server` may reach: the default one and the smart tools' own. */
-export function managersOf(server: object, opts: McpJobOptions | undefined): JobManager[] {
+/** Every manager whose jobs a request to `server` may reach: the default one and the smart tools' own. */
+function managersOf(server: object, opts: McpJobOptions | undefined): JobManager[] {
   return Array.from(new Set([managerFor(opts), ...(toolManagers.get(server) ?? [])]));
 }
 
-function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+/** @internal The job `id` from whichever manager of `server` holds it, if the request may see it; else JOB_NOT_FOUND. */
+export function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
   return findVisibleJob(managersOf(server, opts), id, v);
 }
 

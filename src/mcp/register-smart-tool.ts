@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { currentJobManager, isJobTicket, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
 import { addTool, isV1Server } from './add-tool';
-import { toCallToolResult, toolError, toolResult } from './call-tool-result';
+import { toCallToolResult, toolResult } from './call-tool-result';
 import { noteToolManager, type McpJobOptions } from './register-job-tools';
 import { ownerOf, viewOf } from './requester';
-import type { McpServerLike, McpToolAnnotations, ToolContextOf, ToolExtra, V2Context } from './shapes';
+import type { McpServerLike, McpToolAnnotations, McpToolResult, ToolContextOf, ToolExtra, V2Context } from './shapes';
 import { createTaskResult, declaresTasks, ensureTaskExtension, servesTasks } from './task-extension';
 import { registerTaskTool, type SmartTaskOptions } from './tasks';
 
@@ -104,7 +104,7 @@ export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRa
   const tool = { title: config.title, description: config.description, inputSchema, annotations: config.annotations };
   const call = handler as (args: unknown, ctx: ToolExtra | V2Context) => unknown;
   if (opts?.manager) noteToolManager(server, opts.manager);
-  const run = (args: unknown, ctx: ToolExtra | V2Context): Promise<ReturnType<typeof toCallToolResult>> =>
+  const run = (args: unknown, ctx: ToolExtra | V2Context): Promise<McpToolResult> =>
     toolResult(async () => callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager));
   if (isV1Server(server)) {
     if (!opts?.tasks) return addTool(server, name, tool, run) as ReturnType<S['registerTool']>;
@@ -113,13 +113,13 @@ export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRa
     return registerTaskTool(server, name, tool, run, call, tasks, () => opts.manager ?? tasks.primary(), callWithRequest) as ReturnType<S['registerTool']>;
   }
   ensureTaskExtension(server);
-  return addTool(server, name, tool, async (args, ctx) => {
-    if (!servesTasks(server) || !declaresTasks(viewOf(ctx))) return run(args, ctx);
-    try {
-      const value = await callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager);
-      return isJobTicket(value) ? await createTaskResult(server, value.job_id, ctx as V2Context) : toCallToolResult(value);
-    } catch (e) {
-      return toolError(e);
-    }
-  }) as ReturnType<S['registerTool']>;
+  // A request that declares the tasks extension gets a task where others get a ticket.
+  return addTool(server, name, tool, (args, ctx) =>
+    servesTasks(server) && declaresTasks(viewOf(ctx))
+      ? toolResult(
+          async () => callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager),
+          (value) => (isJobTicket(value) ? createTaskResult(server, value.job_id, ctx as V2Context) : toCallToolResult(value)),
+        )
+      : run(args, ctx),
+  ) as ReturnType<S['registerTool']>;
 }

@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import { emitSmartAsyncWarning, SmartAsyncConfigError, type JobManager, type JobRecord } from '../index';
 import { toCallToolResult, toolError } from './call-tool-result';
-import { managersOf, type McpJobOptions } from './register-job-tools';
-import { findVisibleJob, viewOf, visibilityOf, type RequestView } from './requester';
+import { findVisible, type McpJobOptions } from './register-job-tools';
+import { viewOf, visibilityOf, type RequestView } from './requester';
 import type { McpServerLike, V2Context } from './shapes';
 
 /** The extension's identifier. */
@@ -137,9 +137,8 @@ function install(server: McpServerLike): void {
     if (!declaresTasks(viewOf(ctx))) {
       throw rpcError(MISSING_CLIENT_CAPABILITY, 'Missing required client capability', { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } });
     }
-    const opts = served.get(server);
     try {
-      return await findVisibleJob(managersOf(server, opts), taskId, visibilityOf(ctx));
+      return await findVisible(server, served.get(server), taskId, visibilityOf(ctx));
     } catch (e) {
       if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') throw rpcError(INVALID_PARAMS, 'Failed to retrieve task: Task not found');
       throw rpcError(INTERNAL_ERROR, e instanceof Error ? e.message : String(e));
@@ -162,7 +161,7 @@ function install(server: McpServerLike): void {
  */
 export async function createTaskResult(server: McpServerLike, jobId: string, ctx: V2Context): Promise<Record<string, unknown>> {
   const opts = served.get(server);
-  const { job } = await findVisibleJob(managersOf(server, opts), jobId, visibilityOf(ctx));
+  const { job } = await findVisible(server, opts, jobId, visibilityOf(ctx));
   const { result: _result, error: _error, ...task } = taskOf(job, opts);
   return { resultType: 'task', ...task };
 }

@@ -28,12 +28,8 @@ export interface McpTask {
 /** A JSON-RPC result (the v1 SDK's `Result`). */
 export type McpResult = { [key: string]: unknown };
 
-type Task = McpTask;
-type Result = McpResult;
-type CallToolResult = McpToolResult;
 /** A JSON-RPC request as the task store sees it (the v1 SDK's `Request`). */
 export type McpRequest = { method: string; params?: { [key: string]: unknown } };
-type Request = McpRequest;
 
 /** Options of `registerSmartTool()` for native tasks. */
 export interface SmartTaskOptions {
@@ -41,7 +37,7 @@ export interface SmartTaskOptions {
   tasks?: JobTaskStore;
 }
 
-const STATUS: Record<JobRecord['status'], Task['status']> = {
+const STATUS: Record<JobRecord['status'], McpTask['status']> = {
   pending: 'working',
   running: 'working',
   completed: 'completed',
@@ -62,9 +58,9 @@ const STATUS: Record<JobRecord['status'], Task['status']> = {
  */
 export class JobTaskStore {
   /** Results of calls that asked for no task but went through the SDK's automatic task polling. */
-  private readonly inline = new Map<string, { task: Task; result: CallToolResult }>();
+  private readonly inline = new Map<string, { task: McpTask; result: McpToolResult }>();
   /** Tasks created through `createTask` by other task tools: settled by `storeTaskResult`. */
-  private readonly generic = new Map<string, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
+  private readonly generic = new Map<string, { resolve: (r: McpResult) => void; reject: (e: Error) => void }>();
   private readonly genericIds = new Set<string>();
 
   /**
@@ -100,8 +96,8 @@ export class JobTaskStore {
   }
 
   /** The MCP task of a job. */
-  toTask(job: JobRecord): Task {
-    const task: Task = {
+  toTask(job: JobRecord): McpTask {
+    const task: McpTask = {
       taskId: job.id,
       status: STATUS[job.status],
       ttl: this.options.ttlMs ?? null,
@@ -115,17 +111,17 @@ export class JobTaskStore {
   }
 
   /** @internal Keeps the result of a call that needed no task, as an already completed task. */
-  stashInline(result: CallToolResult): Task {
+  stashInline(result: McpToolResult): McpTask {
     const now = new Date().toISOString();
-    const task: Task = { taskId: `inline-${randomUUID()}`, status: result.isError ? 'failed' : 'completed', ttl: 0, createdAt: now, lastUpdatedAt: now };
+    const task: McpTask = { taskId: `inline-${randomUUID()}`, status: result.isError ? 'failed' : 'completed', ttl: 0, createdAt: now, lastUpdatedAt: now };
     this.inline.set(task.taskId, { task, result });
     return task;
   }
 
   /** Creates a task for a task-augmented request of another tool: a job settled by `storeTaskResult`. */
-  async createTask(_params: unknown, _requestId: string | number, request: Request, sessionId?: string): Promise<Task> {
-    let settle!: { resolve: (r: Result) => void; reject: (e: Error) => void };
-    const outcome = new Promise<Result>((resolve, reject) => (settle = { resolve, reject }));
+  async createTask(_params: unknown, _requestId: string | number, request: McpRequest, sessionId?: string): Promise<McpTask> {
+    let settle!: { resolve: (r: McpResult) => void; reject: (e: Error) => void };
+    const outcome = new Promise<McpResult>((resolve, reject) => (settle = { resolve, reject }));
     const name = (request.params as { name?: unknown } | undefined)?.name;
     const ticket = await this.manager().launch(() => outcome, { label: typeof name === 'string' ? name : request.method, asyncMode: true, owner: this.visibility(sessionId).owner });
     if (!isJobTicket(ticket)) throw new Error('expected a ticket');
@@ -134,7 +130,7 @@ export class JobTaskStore {
     return this.toTask((await this.manager().get(ticket.job_id))!);
   }
 
-  async getTask(taskId: string, sessionId?: string): Promise<Task | null> {
+  async getTask(taskId: string, sessionId?: string): Promise<McpTask | null> {
     const inline = this.inline.get(taskId);
     if (inline) return inline.task;
     const found = await this.find(taskId, this.visibility(sessionId)).catch((e: unknown) => {
@@ -144,32 +140,32 @@ export class JobTaskStore {
     return found ? this.toTask(found.job) : null;
   }
 
-  async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Result): Promise<void> {
+  async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: McpResult): Promise<void> {
     const settle = this.generic.get(taskId);
     this.generic.delete(taskId);
     if (status === 'completed') settle?.resolve(result);
     else settle?.reject(new Error(JSON.stringify(result)));
   }
 
-  async getTaskResult(taskId: string, sessionId?: string): Promise<Result> {
+  async getTaskResult(taskId: string, sessionId?: string): Promise<McpResult> {
     const inline = this.inline.get(taskId);
     if (inline) {
       this.inline.delete(taskId);
       return inline.result;
     }
     const { job } = await this.find(taskId, this.visibility(sessionId));
-    if (job.status === 'completed') return this.genericIds.has(taskId) ? (job.result as Result) : toCallToolResult(job.result);
+    if (job.status === 'completed') return this.genericIds.has(taskId) ? (job.result as McpResult) : toCallToolResult(job.result);
     if (job.status === 'pending' || job.status === 'running') throw new Error(`Task ${taskId} has not finished`);
     return toolError(job.error ?? { message: `Job ${job.status}` });
   }
 
-  async updateTaskStatus(taskId: string, status: Task['status'], statusMessage?: string, sessionId?: string): Promise<void> {
+  async updateTaskStatus(taskId: string, status: McpTask['status'], statusMessage?: string, sessionId?: string): Promise<void> {
     if (status !== 'cancelled') return;
     const { job, manager } = await this.find(taskId, this.visibility(sessionId));
     await manager.cancel(job.id, statusMessage, { owner: job.owner });
   }
 
-  async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+  async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: McpTask[]; nextCursor?: string }> {
     const offset = cursor === undefined ? 0 : Number(cursor);
     if (!Number.isInteger(offset) || offset < 0) throw new SmartAsyncConfigError(`Expected a task list cursor from a previous page, got ${JSON.stringify(cursor)}`);
     const page = 50;
@@ -229,7 +225,7 @@ export function registerTaskTool(
   mcp: McpServerLike,
   name: string,
   config: ToolConfig<z.ZodObject>,
-  run: (args: unknown, extra: ToolExtra) => Promise<CallToolResult>,
+  run: (args: unknown, extra: ToolExtra) => Promise<McpToolResult>,
   handler: (args: unknown, extra: ToolExtra) => unknown,
   store: JobTaskStore,
   manager: () => JobManager,
