@@ -57,7 +57,21 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
   const title = typeof options.title === 'string' && options.title.length > 0 ? options.title.slice(0, 200) : 'smart-async jobs';
   const canCancel = (req: Req): boolean => (typeof options.cancel === 'function' ? options.cancel(req) === true : options.cancel === true);
 
+  const internal = (res: ServerResponse): void => {
+    if (res.headersSent) res.end();
+    else send(res, { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'The dashboard failed to answer' } } });
+  };
+  // A hook of the app's that throws (the owner rule, `cancel`) is a 500, never an exception
+  // thrown out of a request listener (which would bring a plain node:http server down).
   return (req, res, next) => {
+    try {
+      route(req, res, next);
+    } catch {
+      internal(res);
+    }
+  };
+
+  function route(req: Req, res: ServerResponse, next?: (error?: unknown) => void): void {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const query = Object.fromEntries(url.searchParams);
@@ -65,7 +79,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     const answer = (r: JobsRequest): void =>
       void routes.handle(req, r).then(
         (reply) => send(res, reply),
-        () => (res.headersSent ? res.end() : send(res, { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'The dashboard failed to answer' } } })),
+        () => internal(res),
       );
     if (path === '/' && req.method === 'GET') {
       // Relative links need the mount path to end with a slash.
@@ -74,8 +88,9 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
         res.writeHead(308, { location: `${mounted.pathname}/${mounted.search}` });
         return void res.end();
       }
+      const page = dashboardPage({ title, canCancel: canCancel(req) });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'" });
-      return void res.end(dashboardPage({ title, canCancel: canCancel(req) }));
+      return void res.end(page);
     }
     if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
     if (path === '/api/events' && req.method === 'GET') return void streamJobs(routes, req, res, query, refreshMs);
@@ -88,7 +103,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     }
     if (next) return next();
     send(res, { status: 404, headers: {}, body: { error: { code: 'NOT_FOUND', message: 'Not found' } } });
-  };
+  }
 }
 
 /**

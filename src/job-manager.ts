@@ -195,8 +195,12 @@ export class JobManager {
 
   /** One job, or `undefined` (also for a job of another owner when `owner` is given). */
   async get(id: string, opts: OwnerOptions = {}): Promise<JobRecord | undefined> {
+    return this.getWithin(id, opts);
+  }
+
+  private async getWithin(id: string, opts: OwnerOptions, deadlineMs?: number): Promise<JobRecord | undefined> {
     if (typeof id !== 'string') return undefined;
-    const job = await this.read('read a job', () => this.store.get(id));
+    const job = await this.read('read a job', () => this.store.get(id), deadlineMs);
     return job && (opts.owner === undefined || job.owner === opts.owner) ? job : undefined;
   }
 
@@ -232,7 +236,9 @@ export class JobManager {
       throw new SmartAsyncConfigError(`Expected \`timeoutMs\` to be a non-negative number, got \`${show(timeoutMs)}\``);
     }
     signal?.throwIfAborted();
-    const first = await this.mustGet(id, opts);
+    const endsAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    // The first read is bounded by the wait's own timeout too: a silent store never makes a wait outlive it.
+    const first = await this.mustGet(id, opts, timeoutMs === undefined ? undefined : Math.min(timeoutMs, this.config.storeTimeoutMs));
     if (isFinal(first.status)) return first;
     return new Promise<JobRecord>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -248,7 +254,7 @@ export class JobManager {
         fn();
       };
       const unsubscribe = this.events.waitFor(id, (what) => finish(() => (what instanceof Error ? reject(what) : resolve(what))));
-      if (timeoutMs !== undefined) timer = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, timeoutMs))), timerDelay(timeoutMs));
+      if (endsAt !== undefined) timer = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, timeoutMs!))), timerDelay(endsAt - Date.now()));
       const unlisten = signal && onAbort(signal, () => finish(() => reject(signal.reason)));
       // A job running here is announced when it settles (settle, cancel, stale and close all
       // announce), so being subscribed is enough. Jobs running elsewhere are polled (rarely when
@@ -594,29 +600,29 @@ export class JobManager {
 
   /** Problems no caller can see (listener errors, failed background writes) go to `onWarning`. */
   private readonly warn = (message: string, e?: unknown): void => {
-    const text = e === undefined ? message : `${message}: ${e instanceof Error ? e.message : show(e)}`;
-    try {
-      this.config.onWarning(text, e);
-    } catch {
-      // a broken warning hook must not break the job
-    }
+    const text = e === undefined ? message : `${message}: ${toJobError(e).message}`;
+    this.config.onWarning(text, e); // made safe by the config's schema: it neither throws nor rejects
   };
 
-  /** Every store call goes through here: with a deadline, unless the store is in-process. */
-  private readonly storeCall = <T>(what: string, op: () => Promise<T>): Promise<T> =>
-    this.inProcess ? op() : withDeadline(op, this.config.storeTimeoutMs, what);
+  /** Every store call goes through here: with a deadline (`storeTimeoutMs` unless shorter), unless the store is in-process. */
+  private readonly storeCall = <T>(what: string, op: () => Promise<T>, deadlineMs: number = this.config.storeTimeoutMs): Promise<T> =>
+    this.inProcess ? op() : withDeadline(op, deadlineMs, what);
 
-  private async read<T>(what: string, op: () => Promise<T>): Promise<T> {
-    if (this.firstSweep) await this.firstSweep;
+  /**
+   * A read for a caller: after the first lease sweep (so jobs of dead processes read as stale),
+   * the sweep and the read sharing one deadline, so no call outlives it.
+   */
+  private async read<T>(what: string, op: () => Promise<T>, deadlineMs?: number): Promise<T> {
+    const sweep = this.firstSweep;
     try {
-      return await this.storeCall(what, op);
+      return await this.storeCall(what, sweep ? () => sweep.then(op) : op, deadlineMs);
     } catch (e) {
       throw storeError(e, what);
     }
   }
 
-  private async mustGet(id: string, opts: OwnerOptions): Promise<JobRecord> {
-    const job = await this.get(id, opts);
+  private async mustGet(id: string, opts: OwnerOptions, deadlineMs?: number): Promise<JobRecord> {
+    const job = await this.getWithin(id, opts, deadlineMs);
     if (!job) throw new JobNotFoundError(String(id));
     return job;
   }

@@ -106,6 +106,15 @@ export function stalePatch(message: string, now: string = isoTime()): JobPatch {
  * other value as text. Never throws, whatever was thrown (a throwing getter or `toString`).
  */
 export function toJobError(thrown: unknown): JobError {
+  try {
+    return describeThrown(thrown);
+  } catch {
+    // `instanceof` itself throws for a Proxy whose getPrototypeOf trap throws
+    return { name: 'Error', message: '[a thrown value that cannot be inspected]' };
+  }
+}
+
+function describeThrown(thrown: unknown): JobError {
   const read = (key: string): unknown => {
     try {
       return (thrown as Record<string, unknown>)[key];

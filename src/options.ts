@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callSafely } from './call-safely';
 import { SmartAsyncConfigError } from './errors';
 
 /** Built-in budget of the inline attempt when nothing else sets one: 50 s (MCP clients give up at 60 s). */
@@ -9,8 +10,16 @@ const positiveMs = z.number().positive().finite();
 /** Receives problems no caller can see: `(message, error?) => void`. */
 export type WarningSink = (message: string, error?: unknown) => void;
 
-/** The zod schema of a `WarningSink` option (a function), for a store's option schema. */
-export const warningSinkSchema = z.custom<WarningSink>((v) => typeof v === 'function', 'a function');
+/**
+ * The zod schema of a `WarningSink` option (a function), for a store's option schema. The parsed
+ * sink is wrapped so that it can neither throw nor reject (an `async` sink whose promise rejects
+ * would otherwise crash the process with an unhandled rejection).
+ */
+export const warningSinkSchema = z.custom<WarningSink>((v) => typeof v === 'function', 'a function').transform(
+  (sink): WarningSink =>
+    (message, error) =>
+      void callSafely(sink, [message, error], () => undefined),
+);
 
 /** The default warning sink: `process.emitWarning` with code `SMART_ASYNC`. */
 export const emitSmartAsyncWarning = (message: string): void => process.emitWarning(message, { code: 'SMART_ASYNC' });

@@ -1,3 +1,4 @@
+import { callSafely } from '../call-safely';
 import { isFinal } from '../lifecycle';
 import type { JobEvent, JobRecord } from '../types';
 
@@ -81,12 +82,6 @@ export class JobEvents {
   }
 
   private emit(event: JobEvent, job: JobRecord): void {
-    for (const l of this.listeners[event]) {
-      try {
-        l(job);
-      } catch (e) {
-        this.warn(`A '${event}' listener threw`, e);
-      }
-    }
+    for (const l of this.listeners[event]) callSafely(l, [job], (e) => this.warn(`A '${event}' listener failed`, e));
   }
 }

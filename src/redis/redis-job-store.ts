@@ -270,12 +270,17 @@ export class RedisJobStore implements JobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A polite QUIT while Redis answers; a partition must not keep the sockets (and the process)
+    // alive: after a short wait, or at once when not connected, the socket is dropped.
     const stop = async (c: Redis): Promise<void> => {
-      if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
-      else c.disconnect();
+      if (c.status === 'ready') {
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([c.quit().catch(() => undefined), new Promise((r) => (t = setTimeout(r, Math.min(1_000, this.connectTimeoutMs))))]);
+        clearTimeout(t);
+      }
+      c.disconnect();
     };
-    if (this.subscriber) await stop(this.subscriber);
-    if (this.ownsClient) await stop(this.client);
+    await Promise.all([this.subscriber && stop(this.subscriber), this.ownsClient && stop(this.client)]);
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -42,12 +42,25 @@ describe('durations beyond what a Node timer holds (2^31-1 ms, 24.8 days)', () =
   });
 });
 
+/** A Proxy whose every trap throws: `instanceof`, `typeof`-free inspection, JSON, String all throw. */
+function everyTrapThrows(): object {
+  const trap = (): never => {
+    throw new Error('trap');
+  };
+  const traps: ProxyHandler<object> = {};
+  for (const name of ['get', 'set', 'has', 'ownKeys', 'getPrototypeOf', 'setPrototypeOf', 'getOwnPropertyDescriptor', 'defineProperty', 'deleteProperty', 'isExtensible', 'preventExtensions', 'apply', 'construct'] as const) {
+    (traps as Record<string, unknown>)[name] = trap;
+  }
+  return new Proxy({}, traps);
+}
+
 describe('values thrown by the work', () => {
   test.each([
     ['a value whose toString throws', () => ({ toString: () => { throw new Error('no'); } })],
     ['a Proxy that throws on every access', () => new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } })],
     ['an Error whose message getter throws', () => Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } })],
     ['null', () => null],
+    ['a Proxy whose every trap throws (getPrototypeOf too: instanceof throws)', () => everyTrapThrows()],
   ])('%s fails the job, it never stays running', async (_, make) => {
     const { manager } = useHarness();
     const t = ticketOf(await manager.launch(async () => { throw make(); }, { label: 'x', asyncMode: true }));

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { jobContext, JobManager, stalePatch, type JobRecord, type SmartAsyncConfig } from '../../src';
 import { RedisJobStore, type RedisJobStoreOptions } from '../../src/redis';
@@ -105,6 +107,52 @@ describe('outages and partitions', () => {
     expect((await m.status(t.job_id)).job.status).toBe('running');
     await m.cancel(t.job_id);
   });
+
+  test('wait({ timeoutMs: 500 }) while Redis is silent ends within its timeout; a fresh manager\'s status() within one store deadline', async () => {
+    const p = prefix();
+    const proxy = new TcpProxy(6379);
+    const port = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const m = manager({ prefix: p, connection: `redis://127.0.0.1:${port}` }, { storeTimeoutMs: 1_000 });
+    const t = ticketOf(await m.launch(() => new Promise(() => undefined), { label: 'held', asyncMode: true }));
+    proxy.pause();
+    const waited = await timed(m.wait(t.job_id, { timeoutMs: 500 }));
+    expect(waited.error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(waited.ms).toBeLessThan(900);
+    // a fresh manager: its first lease sweep and the read share one deadline
+    const fresh = manager({ prefix: p, connection: `redis://127.0.0.1:${port}` }, { storeTimeoutMs: 1_000 });
+    const status = await timed(fresh.status(t.job_id));
+    proxy.resume();
+    expect(status.error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(status.ms).toBeLessThan(1_700);
+  });
+
+  test('close() during a partition returns on time and leaves no socket open: the process exits by itself', async () => {
+    const p = prefix();
+    const proxy = new TcpProxy(6379);
+    const port = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/redis-close-partition.ts', `redis://127.0.0.1:${port}`, p], {
+      cwd: join(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanups.push(async () => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 200 && !out.includes('launched'); i++) await sleep(50);
+    proxy.pause();
+    const exit = await new Promise<number | null>((r) => {
+      const t = setTimeout(() => r(null), 8_000);
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        r(code);
+      });
+    });
+    proxy.resume();
+    expect(exit).toBe(0);
+    const closedMs = Number(/closed (\d+)/.exec(out)?.[1]);
+    expect(closedMs).toBeLessThan(100 + 500 + 1_000); // grace + one store deadline, with room
+  }, 20_000);
 
   test('an outage longer than 2 s: a wait from another process rides it out and sees the outcome, never JOB_NOT_FOUND', async () => {
     const redis = await PrivateRedis.start();
