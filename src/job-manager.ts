@@ -15,6 +15,7 @@ import {
   startPatch,
   stalePatch,
   toJobError,
+  withdrawnPatch,
 } from './lifecycle';
 import { onAbort } from './manager/abort-listeners';
 import { storeError, timerDelay, withDeadline } from './manager/deadline';
@@ -417,9 +418,28 @@ export class JobManager {
       stored();
     } else {
       const lease = this.liveness?.lease();
-      local.afterCreate(this.storeCall('create a job', () => this.store.create(job, lease)).then(stored, failed));
+      let create: Promise<void> | undefined;
+      const refused = (e: unknown): void => {
+        failed(e);
+        if (create) this.withdraw(job.id, create);
+      };
+      local.afterCreate(this.storeCall('create a job', () => (create = this.store.create(job, lease))).then(stored, refused));
     }
     return local;
+  }
+
+  /**
+   * A create that missed its deadline may still land: once it does, the record (whose caller was
+   * refused and whose work was stopped) is made final at once, not left active until its lease
+   * runs out. Writes are ordered per store connection, so this lands after the create.
+   */
+  private withdraw(id: string, create: Promise<void>): void {
+    create
+      .then(
+        () => this.storeCall('withdraw a job that was stored too late', () => this.store.update(id, withdrawnPatch('The job store confirmed this job too late: its call was refused with STORE_UNAVAILABLE and its work stopped'), ACTIVE_STATUSES)),
+        () => undefined, // never stored
+      )
+      .catch((e: unknown) => this.warn(`Job ${id} was stored after its call was refused and could not be withdrawn; its lease will expire`, e));
   }
 
   private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {

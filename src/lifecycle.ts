@@ -91,6 +91,14 @@ export function cancelPatch(message: string, now: string = isoTime()): JobPatch 
   return { status: 'cancelled', completed_at: now, error: { name: 'JobCancelledError', message, code: 'JOB_CANCELLED' } };
 }
 
+/**
+ * pending | running → cancelled, for a job whose create the store confirmed too late: its caller
+ * was refused (`STORE_UNAVAILABLE`) and its work stopped, so the record must not stay active.
+ */
+export function withdrawnPatch(message: string, now: string = isoTime()): JobPatch {
+  return { status: 'cancelled', completed_at: now, error: { name: 'StoreUnavailableError', message, code: 'STORE_UNAVAILABLE' } };
+}
+
 /** The `error` of a stale record. */
 export function staleError(message: string): JobError {
   return { name: 'StaleJobError', code: 'JOB_STALE', message };

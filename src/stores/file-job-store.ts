@@ -100,8 +100,8 @@ export class FileJobStore implements JobStore {
   private readonly commits: GroupCommit<Op>;
   private readonly compaction: CompactionPolicy;
   private readonly runnerFiles: Runners;
-  /** Runners whose file this store has written (or is writing). */
-  private readonly ownRunners = new Map<string, Promise<void>>();
+  /** Runners whose file this store has written (or is writing), with the lease expiry written. */
+  private readonly ownRunners = new Map<string, { written: Promise<void>; expiresAt: number }>();
   private readonly index = new JobIndex();
   /** Which runner (JobManager) runs each active job (final jobs need none). */
   private readonly runners = new Map<string, string>();
@@ -201,7 +201,7 @@ export class FileJobStore implements JobStore {
   async renewLeases(runner: string, ids: readonly string[], expiresAt: number): Promise<string[]> {
     await this.ready;
     await this.runnerFiles.renew(runner, expiresAt);
-    this.ownRunners.set(runner, Promise.resolve());
+    this.ownRunners.set(runner, { written: Promise.resolve(), expiresAt });
     await this.fresh();
     return ids.filter((id) => {
       const job = this.index.get(id);
@@ -213,14 +213,20 @@ export class FileJobStore implements JobStore {
     return this.commits.submit<JobRecord[]>({ kind: 'expire', now, patch, limit });
   }
 
-  /** A runner's file exists before the first line that names it (so no one takes it for dead). */
+  /**
+   * A runner's file vouches for a new job before the line that names it: it exists (so no one
+   * takes the runner for dead) and its lease is fresh. A manager idle longer than its lease
+   * renews nothing meanwhile, so the file is written again when its lease has run half out.
+   */
   private ensureRunner(lease: JobLease): Promise<void> {
-    let written = this.ownRunners.get(lease.runner);
-    if (!written) {
-      written = this.ready.then(() => this.runnerFiles.renew(lease.runner, lease.expiresAt));
-      this.ownRunners.set(lease.runner, written);
-      written.catch(() => this.ownRunners.delete(lease.runner));
-    }
+    const own = this.ownRunners.get(lease.runner);
+    if (own && own.expiresAt - Date.now() > this.leaseMs / 2) return own.written;
+    const written = this.ready.then(() => this.runnerFiles.renew(lease.runner, lease.expiresAt));
+    const entry = { written, expiresAt: lease.expiresAt };
+    this.ownRunners.set(lease.runner, entry);
+    written.catch(() => {
+      if (this.ownRunners.get(lease.runner) === entry) this.ownRunners.delete(lease.runner);
+    });
     return written;
   }
 

@@ -154,6 +154,27 @@ describe('outages and partitions', () => {
     expect(closedMs).toBeLessThan(100 + 500 + 1_000); // grace + one store deadline, with room
   }, 20_000);
 
+  test('a launch refused with STORE_UNAVAILABLE leaves no ghost: a create that lands late is made final at once', async () => {
+    const p = prefix();
+    const proxy = new TcpProxy(6379);
+    const port = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const m = manager({ prefix: p, connection: `redis://127.0.0.1:${port}`, leaseMs: 5_000 }, { storeTimeoutMs: 300 });
+    await m.health(); // connected
+    proxy.pause();
+    let aborted = false;
+    const launched = await timed(m.launch(() => new Promise<void>((r) => jobContext()!.signal.addEventListener('abort', () => ((aborted = true), r()))), { label: 'ghost', asyncMode: true }));
+    expect(launched.error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    proxy.resume(); // the held create lands now
+    await sleep(300);
+    const other = manager({ prefix: p, leaseMs: 5_000 });
+    const jobs = await other.list();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ label: 'ghost', status: 'cancelled', error: { code: 'STORE_UNAVAILABLE' } });
+    expect(await admin.zcard(`${p}:active`)).toBe(0);
+    expect(aborted).toBe(false); // asyncMode: the work never started
+  });
+
   test('an outage longer than 2 s: a wait from another process rides it out and sees the outcome, never JOB_NOT_FOUND', async () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.remove());

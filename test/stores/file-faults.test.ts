@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileJobStore, JobManager, SmartAsyncConfigError, type JobRecord } from '../../src';
+import { FileJobStore, JobManager, jobContext, SmartAsyncConfigError, type JobRecord } from '../../src';
 import { ticketOf } from '../fixtures/ticket';
 
 /**
@@ -215,7 +215,52 @@ describe('locks', () => {
   });
 });
 
+test('a launch refused with STORE_UNAVAILABLE (a lock held past the deadline) leaves no ghost: the late create is made final at once', async () => {
+  const path = join(tempDir(), 'jobs');
+  const m = new JobManager(new FileJobStore({ path, lockTimeoutMs: 5_000 }), { storeTimeoutMs: 300, closeGraceMs: 100 });
+  managers.push(m);
+  await m.list(); // opened
+  const lock = join(path, 'jobs.lock');
+  writeFileSync(lock, `1 ${readFileSync('/proc/1/stat', 'utf8').split(') ')[1]!.split(' ')[19]} someone-else`); // held by a live process
+  const refused = m.launch(async () => 'x', { label: 'ghost', asyncMode: true });
+  await expect(refused).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  rmSync(lock); // the held create lands now
+  await new Promise((r) => setTimeout(r, 600));
+  const other = manager(path);
+  const jobs = await other.list();
+  expect(jobs).toHaveLength(1);
+  expect(jobs[0]).toMatchObject({ label: 'ghost', status: 'cancelled', error: { code: 'STORE_UNAVAILABLE' } });
+});
+
 describe('runners and read-only file systems', () => {
+  test('a manager idle longer than its lease starts a job under a fresh lease: another process opening the store does not mark it stale', async () => {
+    const path = join(tempDir(), 'jobs');
+    const a = manager(path, { leaseMs: 600 });
+    const first = ticketOf(await a.launch(async () => 'quick', { label: 'quick', asyncMode: true }));
+    expect((await a.wait(first.job_id, { timeoutMs: 2_000 })).status).toBe('completed');
+    await new Promise((r) => setTimeout(r, 900)); // idle: no job to renew, the runner file's lease runs out
+    let aborted: unknown;
+    const long = ticketOf(
+      await a.launch(
+        () =>
+          new Promise<string>((resolve) => {
+            const t = setTimeout(() => resolve('long done'), 700);
+            jobContext()!.signal.addEventListener('abort', () => {
+              aborted = jobContext()?.signal.reason ?? true;
+              clearTimeout(t);
+            });
+          }),
+        { label: 'long', asyncMode: true },
+      ),
+    );
+    const b = manager(path, { leaseMs: 600 }); // the CLI, the dashboard, a second replica
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await b.status(long.job_id)).job.status).toBe('running');
+    expect(aborted).toBeUndefined();
+    expect((await a.wait(long.job_id, { timeoutMs: 3_000 })).status).toBe('completed');
+  });
+
+
   test('runner files of processes that are gone are removed by the next sweep', async () => {
     const path = join(tempDir(), 'store');
     mkdirSync(join(path, 'runners'), { recursive: true, mode: 0o700 });
