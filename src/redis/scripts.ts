@@ -24,8 +24,14 @@ local function status_of(key)
   if t ~= 'hash' then return false, t end
   return redis.call('HGET', key, 'status'), t
 end
--- refuses to touch anything when the counts hash is not a hash of integers: no half-applied transition
-local function check_counts(counts_key)
+-- refuses to touch anything when an index key is not a sorted set, or the counts hash is not a
+-- hash of integers: a transition is applied whole or not at all
+local function check_keys(counts_key, ...)
+  for _, k in ipairs({...}) do
+    local zt = redis.call('TYPE', k)['ok']
+    if zt ~= 'none' and zt ~= 'zset' then return redis.error_reply('STORE_CORRUPT index key ' .. k .. ' is a ' .. zt .. ', not a sorted set') end
+  end
+  if not counts_key then return end
   local t = redis.call('TYPE', counts_key)['ok']
   if t == 'none' then return end
   if t ~= 'hash' then return redis.error_reply('STORE_CORRUPT counts key ' .. counts_key .. ' is a ' .. t) end
@@ -77,7 +83,7 @@ export const CREATE = `${RECORD_JSON}
 local job_key, jobs_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, runner, channel, created_ms, lease_at, settled_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local FIELDS = 7
-local bad = check_counts(counts_key)
+local bad = check_keys(counts_key, jobs_key, active_key, settled_key)
 if bad then return bad end
 if redis.call('EXISTS', job_key) == 1 then return false end
 redis.call('HSET', job_key, unpack(ARGV, FIELDS))
@@ -101,7 +107,7 @@ if not old then
   if kind ~= 'none' and kind ~= 'hash' then return redis.error_reply('STORE_CORRUPT job key ' .. job_key .. ' is a ' .. kind) end
   return false
 end
-local bad = check_counts(counts_key)
+local bad = check_keys(counts_key, active_key, settled_key)
 if bad then return bad end
 if not can_apply(old, new_status, expect) then return false end
 if #ARGV >= FIELDS then redis.call('HSET', job_key, unpack(ARGV, FIELDS)) end
@@ -128,7 +134,7 @@ export const EXPIRE = `${RECORD_JSON}
 local active_key, counts_key, settled_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, now, channel, runner, limit, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local FIELDS = 7
-local bad = check_counts(counts_key)
+local bad = check_keys(counts_key, active_key, settled_key)
 if bad then return bad end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', '(' .. now, 'LIMIT', 0, limit)) do
@@ -155,6 +161,8 @@ export const RENEW = `${LIFECYCLE}
 local active_key = KEYS[1]
 local prefix, lease_at = ARGV[1], ARGV[2]
 local IDS = 3
+local bad = check_keys(false, active_key)
+if bad then return bad end
 local gone = {}
 for i = IDS, #ARGV do
   local s = status_of(prefix .. ':job:' .. ARGV[i])
@@ -181,7 +189,7 @@ local function delete(id, status)
   redis.call('ZREM', jobs_key, id)
   if status then redis.call('HINCRBY', counts_key, status, -1) end
 end
-local bad = check_counts(counts_key)
+local bad = check_keys(counts_key, settled_key, jobs_key)
 if bad then return bad end
 local deleted = 0
 if statuses == '*' then

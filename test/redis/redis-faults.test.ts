@@ -70,6 +70,25 @@ describe('bad data in Redis', () => {
     expect((await m.cancel(running.job_id)).status).toBe('cancelled');
   });
 
+  test.each(['jobs', 'active', 'settled'])('an index key (%s) of the wrong type: creates and settles are refused whole, no orphan record', async (index) => {
+    const p = prefix();
+    const m = manager({ prefix: p });
+    const running = ticketOf(await m.launch(() => new Promise(() => undefined), { label: 'held', asyncMode: true }));
+    await sleep(50);
+    const saved = await admin.dumpBuffer(`${p}:${index}`);
+    await admin.del(`${p}:${index}`);
+    await admin.set(`${p}:${index}`, 'not a sorted set');
+    const keysBefore = (await admin.keys(`${p}:*`)).sort();
+    const hashBefore = await admin.hgetall(`${p}:job:${running.job_id}`);
+    await expect(m.launch(async () => 1, { label: 'x', asyncMode: true })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    if (index !== 'jobs') await expect(m.cancel(running.job_id)).rejects.toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining(index) });
+    expect((await admin.keys(`${p}:*`)).sort()).toEqual(keysBefore); // no orphan pending record
+    expect(await admin.hgetall(`${p}:job:${running.job_id}`)).toEqual(hashBefore); // nothing half-applied
+    await admin.del(`${p}:${index}`);
+    if (saved) await admin.restore(`${p}:${index}`, 0, saved);
+    expect((await m.cancel(running.job_id)).status).toBe('cancelled');
+  });
+
   test('a job key of the wrong type is STORE_CORRUPT for that job and does not stop retention', async () => {
     const p = prefix();
     const warnings: string[] = [];
