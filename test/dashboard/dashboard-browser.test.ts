@@ -1,21 +1,21 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { FileJobStore, JobManager, jobContext } from '../../src';
+import { npmChromium } from '../support/browser';
 import { freePort } from '../support/redis-server';
 
 /**
- * The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by
- * `.ci/run`) driven by playwright-core, against `smart-async dashboard` (the CLI, a child process)
+ * The dashboard in a real browser: headless Chromium (the binary that the npm package
+ * `@sparticuz/chromium` ships, so `npm install` brings it) driven by playwright-core, against `smart-async dashboard` (the CLI, a child process)
  * over a FileJobStore whose jobs run in this process. It sees a running job's progress advance
  * without a reload, cancels it with the page's button, and sees it `cancelled` (the work is
  * aborted here). It saves the screenshots the README shows (docs/dashboard*.png).
  */
 const root = join(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -35,7 +35,6 @@ let browser: Browser;
 let url: string;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM)).toBe(true); // .ci/run installs Debian's chromium
   dir = mkdtempSync(join(tmpdir(), 'smart-async-dashboard-'));
   manager = new JobManager(new FileJobStore({ path: dir }), { closeGraceMs: 0, onWarning: () => undefined });
   const port = await freePort();
@@ -49,17 +48,17 @@ beforeAll(async () => {
     });
     cli.on('exit', (code) => reject(new Error(`the dashboard exited (${code}): ${out}`)));
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { executablePath, args } = await npmChromium();
+  browser = await chromium.launch({ executablePath, args, headless: true });
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  // each step on its own: a set-up that failed half-way leaves some of these undefined, and
+  // its own error is the one to read, not a second one from here
+  await browser?.close().catch(() => undefined);
   cli?.kill('SIGTERM');
-  await manager?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await manager?.close().catch(() => undefined);
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Jobs of several kinds, for the page (and the screenshot) to show. */
