@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { currentJobManager, JOB_STATUSES, type JobManager, type JobRecord, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
-import { findVisibleJob, visibilityOf, type Visibility } from './requester';
+import { findVisibleJob, listAcross, managersOf } from './managers';
+import { visibilityOf, type Visibility } from './requester';
 import { addTool } from './add-tool';
 import type { McpServerLike } from './shapes';
 
@@ -16,24 +17,9 @@ export function managerFor(opts: McpJobOptions | undefined): JobManager {
   return opts?.manager ?? currentJobManager();
 }
 
-/** Managers that smart tools of a server were registered with (`{ manager }`): the job tools see their jobs too. */
-const toolManagers = new WeakMap<object, Set<JobManager>>();
-
-/** @internal Records that a smart tool of `server` creates its jobs in `manager`. */
-export function noteToolManager(server: object, manager: JobManager): void {
-  let set = toolManagers.get(server);
-  if (!set) toolManagers.set(server, (set = new Set()));
-  set.add(manager);
-}
-
-/** Every manager whose jobs a request to `server` may reach: the default one and the smart tools' own. */
-function managersOf(server: object, opts: McpJobOptions | undefined): JobManager[] {
-  return Array.from(new Set([managerFor(opts), ...(toolManagers.get(server) ?? [])]));
-}
-
 /** @internal The job `id` from whichever manager of `server` holds it, if the request may see it; else JOB_NOT_FOUND. */
 export function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-  return findVisibleJob(managersOf(server, opts), id, v);
+  return findVisibleJob(managersOf(server, managerFor(opts)), id, v);
 }
 
 const statusSchema = z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]]);
@@ -80,9 +66,7 @@ export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): v
         const v = visibilityOf(extra);
         // An HTTP request without identity lists nothing: ids are capabilities, a list is not.
         if (v.anonymous) return { jobs: [] };
-        const n = limit ?? 20;
-        const lists = await Promise.all(managersOf(server, opts).map((m) => m.list({ status, label, limit: n, owner: v.owner })));
-        return { jobs: lists.flat().sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0)).slice(0, n) };
+        return { jobs: await listAcross(managersOf(server, managerFor(opts)), { status, label, limit: limit ?? 20, owner: v.owner }) };
       }),
   );
   addTool(

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { currentJobManager, isJobTicket, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
 import { addTool, isV1Server } from './add-tool';
 import { toCallToolResult, toolResult } from './call-tool-result';
-import { noteToolManager, type McpJobOptions } from './register-job-tools';
+import { noteManager } from './managers';
+import type { McpJobOptions } from './register-job-tools';
 import { ownerOf, viewOf } from './requester';
 import type { McpServerLike, McpToolAnnotations, McpToolResult, ToolContextOf, ToolExtra, V2Context } from './shapes';
 import { createTaskResult, declaresTasks, ensureTaskExtension, servesTasks } from './task-extension';
@@ -103,12 +104,12 @@ export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRa
   const inputSchema = z.object({ ...config.inputSchema, ...smartToolFields });
   const tool = { title: config.title, description: config.description, inputSchema, annotations: config.annotations };
   const call = handler as (args: unknown, ctx: ToolExtra | V2Context) => unknown;
-  if (opts?.manager) noteToolManager(server, opts.manager);
+  if (opts?.manager) noteManager(server, opts.manager);
   const run = (args: unknown, ctx: ToolExtra | V2Context): Promise<McpToolResult> =>
     toolResult(async () => callWithRequest(ctx, () => call(args, ctx), {}, opts?.manager));
   if (isV1Server(server)) {
     if (!opts?.tasks) return addTool(server, name, tool, run) as ReturnType<S['registerTool']>;
-    if (opts.manager) opts.tasks.adopt(opts.manager);
+    if (opts.manager) noteManager(opts.tasks, opts.manager);
     const tasks = opts.tasks;
     return registerTaskTool(server, name, tool, run, call, tasks, () => opts.manager ?? tasks.primary(), callWithRequest) as ReturnType<S['registerTool']>;
   }

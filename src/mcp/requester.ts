@@ -86,14 +86,3 @@ export async function visibleJob(manager: JobManager, id: string, v: Visibility)
   return job;
 }
 
-/** @internal The job, from whichever of `managers` holds it, if the request may see it; else JOB_NOT_FOUND. */
-export async function findVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-  for (const manager of managers) {
-    const job = await visibleJob(manager, id, v).catch((e: unknown) => {
-      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
-      throw e;
-    });
-    if (job) return { job, manager };
-  }
-  throw new JobNotFoundError(id);
-}

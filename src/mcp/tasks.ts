@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
 import type { ToolConfig } from './add-tool';
 import { toCallToolResult, toolError } from './call-tool-result';
-import { currentRequest, findVisibleJob, requesterOf, visibilityOf, type Visibility } from './requester';
+import { findVisibleJob, listAcross, managersOf } from './managers';
+import { currentRequest, requesterOf, visibilityOf, type Visibility } from './requester';
 import type { McpServerLike, McpToolResult, ToolExtra, V2Context } from './shapes';
 
 /** A native MCP task of protocol 2025-11-25 (the v1 SDK's `Task`). */
@@ -72,14 +73,6 @@ export class JobTaskStore {
     private readonly options: { pollIntervalMs?: number; ttlMs?: number | null } = {},
   ) {}
 
-  /** Managers of smart tools registered with their own `{ manager }`: their jobs are tasks here too. */
-  private readonly adopted = new Set<JobManager>();
-
-  /** @internal Serves the jobs of another manager as tasks too (a tool registered with `{ manager }`). */
-  adopt(manager: JobManager): void {
-    if (manager !== this.manager()) this.adopted.add(manager);
-  }
-
   /** The manager a new task of this store goes to. */
   primary(): JobManager {
     return this.manager();
@@ -87,7 +80,7 @@ export class JobTaskStore {
 
   /** The job of a task, from whichever manager holds it, if the request may see it. */
   private find(taskId: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-    return findVisibleJob([this.manager(), ...this.adopted], taskId, v);
+    return findVisibleJob(managersOf(this, this.manager()), taskId, v);
   }
 
   /** Who asks: the request being served (auth client id, else session id), else the session the SDK passes. */
@@ -171,7 +164,7 @@ export class JobTaskStore {
     const page = 50;
     const v = this.visibility(sessionId);
     if (v.anonymous) return { tasks: [] };
-    const jobs = await this.manager().list({ owner: v.owner, limit: offset + page + 1 });
+    const jobs = await listAcross(managersOf(this, this.manager()), { owner: v.owner, limit: offset + page + 1 });
     const tasks = jobs.slice(offset, offset + page).map((j) => this.toTask(j));
     return jobs.length > offset + page ? { tasks, nextCursor: String(offset + page) } : { tasks };
   }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FileJobStore, isJobTicket, jobContext, SmartAsync, type JobRecord, type SmartResult } from '../../src';
+import { FileJobStore, isJobTicket, jobContext, JobManager, MemoryJobStore, SmartAsync, type JobRecord, type SmartResult } from '../../src';
 import { createJobTaskStore, registerJobTools, registerSmartTool, toCallToolResult } from '../../src/mcp';
 import { createServer } from '../../samples/mcp-server';
 import { closeHarnesses, sleep, useHarness } from '../support/harness';
@@ -237,6 +237,29 @@ describe('native MCP tasks', () => {
     await sleep(50);
     expect(probe.aborted).toHaveLength(1);
     await stream.return(undefined);
+  });
+
+  test('a task of a tool registered with its own { manager } is found by tasks/get and listed by tasks/list (one registry of managers)', async () => {
+    const { manager } = useHarness();
+    const own = new JobManager(new MemoryJobStore(), { closeGraceMs: 10 });
+    try {
+      const probe = new Probe();
+      const tasks = createJobTaskStore();
+      const server = new McpServer({ name: 'probe', version: '1.0.0' }, { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks });
+      registerSmartTool(server, 'wait', { inputSchema: { ms: z.number() } }, (args) => probe.wait(args), { tasks, manager: own });
+      const client = await connect(server, 'lister');
+      const stream = client.experimental.tasks.callToolStream({ name: 'wait', arguments: { ms: 2_000 } }, CallToolResultSchema, { task: { ttl: 60_000 } });
+      const first = (await stream.next()).value as { type: string; task: { taskId: string } };
+      const taskId = first.task.taskId;
+      expect(await own.get(taskId)).toBeDefined();
+      expect(await manager.get(taskId)).toBeUndefined();
+      expect((await client.experimental.tasks.getTask(taskId)).status).toBe('working');
+      expect((await client.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([taskId]);
+      await client.experimental.tasks.cancelTask(taskId);
+      await stream.return(undefined);
+    } finally {
+      await own.close();
+    }
   });
 
   test('a call without a task on a task-capable tool keeps the smart behaviour', async () => {
