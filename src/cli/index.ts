@@ -161,7 +161,9 @@ export async function main(argv: string[]): Promise<void> {
     await program().parseAsync(argv);
   } catch (e) {
     process.stderr.write(`smart-async: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
+    // Exit now: a store that could not be opened may still hold sockets or lock waits open, and
+    // the command's answer (one line, exit 1) must come within --timeout.
+    process.exit(1);
   }
 }
 

@@ -37,7 +37,8 @@ function makeStore(flags: StoreFlags): { store: JobStore; name: string } {
       throw new CliError(`Cannot open ${name}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
     }
     if (!isDir) throw new CliError(`Cannot open ${name}: not a directory`);
-    return { store: new FileJobStore({ path, onWarning: warn }), name };
+    // A lock held by a stopped process must not outlast --timeout.
+    return { store: new FileJobStore({ path, onWarning: warn, lockTimeoutMs: flags.timeout ?? 3_000 }), name };
   }
   if (flags.redis !== undefined) {
     const prefix = flags.prefix ?? 'smart-async';
@@ -75,12 +76,18 @@ function redact(url: string): string {
  */
 export async function openStore(flags: StoreFlags): Promise<OpenStore> {
   const { store, name } = makeStore(flags);
-  const manager = new JobManager(store, { storeTimeoutMs: flags.timeout ?? 3_000, closeGraceMs: 0, onWarning: warn });
+  // Until the store answered once, warnings are held back: a store that cannot be opened is one line, not three.
+  const held: string[] = [];
+  let opened = false;
+  const onWarning = (message: string): void => (opened ? warn(message) : void held.push(message));
+  const manager = new JobManager(store, { storeTimeoutMs: flags.timeout ?? 3_000, closeGraceMs: 0, onWarning });
   try {
     await manager.list({ limit: 1 });
   } catch (e) {
-    await manager.close().catch(() => undefined);
+    void manager.close().catch(() => undefined); // the CLI exits at once after its one line (see main)
     throw new CliError(`Cannot open ${name}: ${(e as Error).message}`);
   }
+  opened = true;
+  held.forEach(warn);
   return { manager, name };
 }

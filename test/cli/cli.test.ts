@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -196,14 +196,46 @@ describe('a store that cannot be opened', () => {
     expect(e.stderr).toContain('unknown status "bogus"');
   }, 60_000);
 
-  test('a Redis that does not answer: exit 1 within its timeout, naming the URL (password hidden)', async () => {
+  /** How long the CLI takes to start and answer --help: what a timed run may spend besides its --timeout. */
+  async function startup(): Promise<number> {
+    const started = Date.now();
+    await cli(['jobs', 'list', '--help']);
+    return Date.now() - started;
+  }
+
+  test('a Redis that does not answer: one line, exit 1 within its --timeout, naming the URL (password hidden)', async () => {
     const port = await freePort();
+    const base = await startup();
     const started = Date.now();
     const run = await cli(['jobs', 'list', '--redis', `redis://:secret@127.0.0.1:${port}`, '--timeout', '1000']);
+    const elapsed = Date.now() - started;
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(new RegExp(`Cannot open the Redis store at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(prefix smart-async\\)`));
     expect(run.stderr).not.toContain('secret');
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(elapsed - base).toBeLessThan(1_000 + 800);
+  }, 60_000);
+
+  test('a file store whose lock a stopped process holds: one line, exit 1 within its --timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-lock-'));
+    try {
+      await new JobManager(new FileJobStore({ path: dir }), { closeGraceMs: 0 }).close(); // a store
+      const holder = spawn('sleep', ['60']);
+      holder.kill('SIGSTOP');
+      const start = readFileSync(`/proc/${holder.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+      writeFileSync(join(dir, 'jobs.lock'), `${holder.pid} ${start} held-by-a-stopped-process`);
+      const base = await startup();
+      const started = Date.now();
+      const run = await cli(['jobs', 'list', '--file', dir, '--timeout', '1000']);
+      const elapsed = Date.now() - started;
+      holder.kill('SIGKILL');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`Cannot open the file store at ${dir}`);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(elapsed - base).toBeLessThan(1_000 + 800);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
