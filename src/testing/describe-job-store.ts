@@ -38,6 +38,9 @@ interface JestGlobals {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** How many races the atomicity check runs: enough that a store that reads, then writes, never passes by luck. */
+const RACES = 200;
+
 /** A fresh record in `status` (timestamps `at`, or now). */
 function record(status: JobStatus = 'running', extra: Partial<JobRecord> = {}, at = Date.now()): JobRecord {
   const now = isoTime(at);
@@ -140,6 +143,28 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
       assert.equal(await store.update(randomUUID(), { progress: { current: 1 } }), undefined);
       const racers = await Promise.all([store.update(job.id, patchTo('completed'), ACTIVE_STATUSES), store.update(job.id, cancelPatch('x'), ACTIVE_STATUSES)]);
       assert.equal(racers.filter(Boolean).length, 1, 'one of two racing transitions wins');
+    });
+
+    it('lets exactly one of two racing transitions win, in every one of 200 races (same tick, staggered, across instances)', async () => {
+      const store = await open();
+      const other = options.openAgain ? await again(store) : store;
+      const jobs = Array.from({ length: RACES }, () => record('running'));
+      for (let i = 0; i < jobs.length; i += 50) await Promise.all(jobs.slice(i, i + 50).map((j) => store.create(j)));
+      // Interleavings: both in one tick, the second a microtask, a turn or a millisecond later; half through a second instance.
+      const stagger = [(): Promise<void> => Promise.resolve(), () => Promise.resolve().then(() => undefined), () => new Promise<void>((r) => setImmediate(r)), () => new Promise<void>((r) => setTimeout(r, 1))];
+      const outcomes = await Promise.all(
+        jobs.map(async (job, i) => {
+          const first = store.update(job.id, patchTo('completed'), ACTIVE_STATUSES);
+          const second = stagger[i % stagger.length]!().then(() => (i % 2 === 0 ? store : other).update(job.id, cancelPatch('raced'), ACTIVE_STATUSES));
+          const [a, b] = await Promise.all([first, second]);
+          return { id: job.id, winners: [a, b].filter(Boolean).length, status: a ? 'completed' : b ? 'cancelled' : undefined };
+        }),
+      );
+      const broken = outcomes.filter((o) => o.winners !== 1);
+      assert.equal(broken.length, 0, `${broken.length} of ${RACES} races did not have exactly one winner (update must read and write atomically)`);
+      const records = await Promise.all(outcomes.map((o) => store.get(o.id)));
+      const overwritten = outcomes.filter((o, i) => records[i]?.status !== o.status);
+      assert.equal(overwritten.length, 0, `${overwritten.length} of ${RACES} records do not hold the winner's status (a refused transition was written anyway)`);
     });
 
     it('follows the lifecycle: every status change the core allows, none it refuses', async () => {
