@@ -29,6 +29,8 @@ export type DashboardHandler<Req extends IncomingMessage = IncomingMessage> = (r
 
 const CANCEL_HEADER = 'x-requested-with';
 
+const pick = (query: Record<string, string>, keys: string[]): Record<string, string> => Object.fromEntries(keys.filter((k) => query[k] !== undefined).map((k) => [k, query[k]!]));
+
 function send(res: ServerResponse, reply: HttpReply): void {
   res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(reply.body));
@@ -55,6 +57,12 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     throw new SmartAsyncConfigError(`Expected \`refreshMs\` to be an integer from 50 to 60000, got ${JSON.stringify(options.refreshMs)}`);
   }
   const title = typeof options.title === 'string' && options.title.length > 0 ? options.title.slice(0, 200) : 'smart-async jobs';
+  const feeds = new LiveFeeds(routes, refreshMs);
+  /** The view's owner, as the routes' rule reads it (pages of one owner and filters share one read). */
+  const ownerOf = (req: Req): string | undefined => {
+    const id = options.owner === 'none' ? undefined : options.owner(req);
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  };
   const canCancel = (req: Req): boolean => (typeof options.cancel === 'function' ? options.cancel(req) === true : options.cancel === true);
 
   const internal = (res: ServerResponse): void => {
@@ -93,7 +101,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
       return void res.end(page);
     }
     if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
-    if (path === '/api/events' && req.method === 'GET') return void streamJobs(routes, req, res, query, refreshMs);
+    if (path === '/api/events' && req.method === 'GET') return feeds.subscribe(req, res, ownerOf(req), pick(query, ['status', 'label', 'limit']));
     const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel)?$/.exec(path);
     if (m && !m[2] && req.method === 'GET') return answer({ method: 'GET', id: m[1], query: {} });
     if (m && m[2] && req.method === 'POST') {
@@ -106,44 +114,94 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
   }
 }
 
+/** Bytes a live page may leave unread before it is skipped (its changes wait until it reads). */
+const MAX_BUFFERED = 256 * 1024;
+/** How long a live page may read nothing before its stream is ended (the browser reconnects with a fresh list). */
+const MAX_STALL_MS = 30_000;
+
+/** One open live page: what it was last sent, and since when it reads nothing. */
+interface Subscriber {
+  res: ServerResponse;
+  seen: Map<string, string> | undefined;
+  lastWrite: number;
+  stalledSince: number | undefined;
+}
+
 /**
- * The live list: every `refreshMs`, the requester's jobs (same query as `api/jobs`) are read
- * again and what changed goes out as one `jobs` event, `{ reset, upsert, remove }`; the first is
- * the whole list (`reset`). A failing read goes out as a `problem` event and the stream goes on.
+ * The live lists of one dashboard: every `refreshMs`, each distinct view (the requester's owner
+ * and the page's filters) is read from the store **once**, however many pages show it, and each
+ * page gets what changed since it was last sent. A page that does not read (a stalled client) is
+ * skipped while more than 256 KiB wait in its buffer, and its stream is ended after 30 s of that:
+ * the server's memory never grows with clients that do not read.
  */
-function streamJobs<Req extends IncomingMessage>(routes: JobRoutes<Req>, req: Req, res: ServerResponse, query: Record<string, string>, refreshMs: number): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-  res.write(`retry: ${Math.max(1000, refreshMs)}\n\n`);
-  let seen: Map<string, string> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let open = true;
-  let lastWrite = Date.now();
-  const stop = (): void => {
-    open = false;
-    clearTimeout(timer);
-  };
-  req.on('close', stop);
-  res.on('close', stop);
-  const event = (name: string, data: unknown): void => {
-    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-    lastWrite = Date.now();
-  };
-  const tick = async (): Promise<void> => {
-    if (!open) return;
-    const reply = await routes.handle(req, { method: 'GET', query });
-    if (!open) return;
-    if (reply.status !== 200) {
-      event('problem', { status: reply.status, message: (reply.body as { error?: { message?: string } }).error?.message ?? `HTTP ${reply.status}` });
-    } else {
-      const jobs = (reply.body as { jobs: JobRecord[] }).jobs;
-      const now = new Map(jobs.map((j) => [j.id, `${j.updated_at}|${j.status}`]));
-      const upsert = seen ? jobs.filter((j) => seen!.get(j.id) !== now.get(j.id)) : jobs;
-      const remove = seen ? [...seen.keys()].filter((id) => !now.has(id)) : [];
-      if (!seen || upsert.length > 0 || remove.length > 0) event('jobs', { reset: !seen, upsert, remove });
-      else if (Date.now() - lastWrite > 15_000) res.write(': keep-alive\n\n');
-      seen = now;
+class LiveFeeds<Req> {
+  private readonly feeds = new Map<string, { req: Req; query: Record<string, string>; subscribers: Set<Subscriber>; timer: NodeJS.Timeout | undefined }>();
+
+  constructor(
+    private readonly routes: JobRoutes<Req>,
+    private readonly refreshMs: number,
+  ) {}
+
+  /** Streams the view `(owner, query)` to `res` until either side closes. */
+  subscribe(req: Req, res: ServerResponse, owner: string | undefined, query: Record<string, string>): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(`retry: ${Math.max(1000, this.refreshMs)}\n\n`);
+    const key = JSON.stringify([owner ?? null, query.status ?? null, query.label ?? null, query.limit ?? null]);
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      feed = { req, query, subscribers: new Set(), timer: undefined };
+      this.feeds.set(key, feed);
+      this.schedule(key, 0);
     }
-    timer = setTimeout(() => void tick().catch(stop), refreshMs);
-  };
-  void tick().catch(stop);
+    const sub: Subscriber = { res, seen: undefined, lastWrite: Date.now(), stalledSince: undefined };
+    feed.subscribers.add(sub);
+    const leave = (): void => {
+      const f = this.feeds.get(key);
+      if (!f?.subscribers.delete(sub) || f.subscribers.size > 0) return;
+      clearTimeout(f.timer);
+      this.feeds.delete(key);
+    };
+    res.once('close', leave);
+    (req as unknown as IncomingMessage).once?.('close', leave);
+  }
+
+  private schedule(key: string, ms: number): void {
+    const feed = this.feeds.get(key);
+    if (!feed) return;
+    feed.timer = setTimeout(() => void this.tick(key).finally(() => this.schedule(key, this.refreshMs)), ms);
+  }
+
+  /** One read for every page of the view; each page gets its own diff. */
+  private async tick(key: string): Promise<void> {
+    const feed = this.feeds.get(key);
+    if (!feed) return;
+    const reply = await this.routes.handle(feed.req, { method: 'GET', query: feed.query });
+    const now = Date.now();
+    for (const sub of feed.subscribers) {
+      const { res } = sub;
+      if (res.writableLength > MAX_BUFFERED) {
+        sub.stalledSince ??= now;
+        if (now - sub.stalledSince > MAX_STALL_MS) res.destroy();
+        continue; // its changes wait: the next diff it gets covers them
+      }
+      sub.stalledSince = undefined;
+      if (reply.status !== 200) {
+        event(sub, 'problem', { status: reply.status, message: (reply.body as { error?: { message?: string } }).error?.message ?? `HTTP ${reply.status}` });
+        continue;
+      }
+      const jobs = (reply.body as { jobs: JobRecord[] }).jobs;
+      const seen = sub.seen;
+      const next = new Map(jobs.map((j) => [j.id, `${j.updated_at}|${j.status}`]));
+      const upsert = seen ? jobs.filter((j) => seen.get(j.id) !== next.get(j.id)) : jobs;
+      const remove = seen ? [...seen.keys()].filter((id) => !next.has(id)) : [];
+      if (!seen || upsert.length > 0 || remove.length > 0) event(sub, 'jobs', { reset: !seen, upsert, remove });
+      else if (now - sub.lastWrite > 15_000) res.write(': keep-alive\n\n');
+      sub.seen = next;
+    }
+  }
+}
+
+function event(sub: Subscriber, name: string, data: unknown): void {
+  sub.res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  sub.lastWrite = Date.now();
 }

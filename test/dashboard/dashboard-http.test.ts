@@ -156,3 +156,15 @@ test('served from a bare node:http server (as the CLI does); options are checked
   expect(() => dashboardHandler({} as never)).toThrow(SmartAsyncConfigError);
   expect(() => dashboardHandler({ owner: 'none', refreshMs: 1 })).toThrow(/refreshMs/);
 });
+
+test('20 live pages that never read: one store read per refresh for them all, and the heap does not grow with what they leave unread', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'test/fixtures/dashboard-stalled-clients.ts', '4'], {
+    cwd: `${__dirname}/../..`,
+    timeout: 60_000,
+  });
+  const { growthMb, lists, ticks } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { growthMb: number; lists: number; ticks: number };
+  expect(lists).toBeLessThanOrEqual(ticks * 1.2); // not 20 reads per refresh
+  expect(growthMb).toBeLessThan(40); // 300 changing jobs x 20 stalled pages grew it by ~180 MB in 5 s before
+}, 60_000);
