@@ -23,7 +23,10 @@ import {
   type PruneQuery,
   type WarningSink,
 } from '../index';
-import { CREATE, EXPIRE, GET_MANY, PRUNE, RENEW, UPDATE } from './scripts';
+import { CREATE, EXPIRE, GET_MANY, INDEX, PRUNE, RENEW, UPDATE } from './scripts';
+
+/** The version of the key layout; 2 added the filter indexes. */
+const SCHEMA = '2';
 
 /** Options of `new RedisJobStore()`. */
 export interface RedisJobStoreOptions {
@@ -95,12 +98,14 @@ export class RedisJobStore implements JobStore {
   private readonly connectTimeoutMs: number;
   private readonly onWarning: WarningSink;
   private readonly keys: { jobs: string; counts: string; active: string; settled: string; channel: string };
-  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune', Script>;
+  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune' | 'index', Script>;
   private readonly watchers = new Set<(job: JobRecord) => void>();
   /** Ids of malformed records already reported. */
   private readonly reported = new Set<string>();
   private closed = false;
   private connecting: Promise<boolean> | undefined;
+  /** The filter indexes exist for every job (see `ensureIndexes`). */
+  private indexed: Promise<void> | undefined;
 
   /** @throws SmartAsyncConfigError when an option is invalid. */
   constructor(options: RedisJobStoreOptions = {}) {
@@ -133,6 +138,7 @@ export class RedisJobStore implements JobStore {
       expire: define('expire', EXPIRE, 3),
       renew: define('renew', RENEW, 1),
       prune: define('prune', PRUNE, 3),
+      index: define('index', INDEX, 1),
     };
   }
 
@@ -147,6 +153,9 @@ export class RedisJobStore implements JobStore {
         ms(job.created_at),
         lease?.expiresAt ?? Date.now() + this.leaseMs,
         ms(job.completed_at),
+        this.prefix,
+        job.owner ?? '',
+        job.label,
         ...fields(job),
       ]),
     );
@@ -169,32 +178,108 @@ export class RedisJobStore implements JobStore {
         expect ? expect.join(',') : '',
         ms(patch.completed_at),
         patch.status ?? '',
+        this.prefix,
         ...fields(values),
       ]),
     )) as string | null;
     return json ? this.parse(json, id) : undefined;
   }
 
+  /**
+   * Newest first. A filter reads its own index (per status, per owner, per owner and status, per
+   * label: sorted sets by creation time), so a page costs what it returns, not the store's size;
+   * several statuses are merged from their indexes. The records read are checked against the
+   * whole filter again (a job may have moved on between the two reads).
+   */
   async list(query: JobQuery = {}): Promise<JobRecord[]> {
+    await this.ensureIndexes();
     const limit = query.limit ?? Infinity;
+    const keys = await this.indexesFor(query);
+    const matches = (job: JobRecord): boolean =>
+      (!query.statuses || query.statuses.includes(job.status)) && (query.label === undefined || job.label === query.label) && (query.owner === undefined || job.owner === query.owner);
     const out: JobRecord[] = [];
-    const page = Math.min(500, Math.max(50, Number.isFinite(limit) ? limit : 500));
-    for (let start = 0; out.length < limit; start += page) {
-      const ids = (await this.run('list jobs', () => this.client.zrevrange(this.keys.jobs, start, start + page - 1))) as string[];
-      if (ids.length === 0) break;
-      const records = (await this.run('list jobs', () => this.scripts.getMany([], [this.prefix, ...ids]))) as Array<string | null>;
+    const offsets = keys.map(() => 0);
+    const exhausted = keys.map(() => false);
+    while (out.length < limit && exhausted.some((x) => !x)) {
+      const page = Math.min(500, Math.max(50, Number.isFinite(limit) ? limit - out.length : 500));
+      const live = keys.flatMap((_, i) => (exhausted[i] ? [] : [i]));
+      // The next `page` of each index: the next `page` of their union is among them.
+      const heads = await this.run('list jobs', async () => {
+        const pipe = this.client.pipeline();
+        for (const i of live) pipe.zrevrange(keys[i]!, offsets[i]!, offsets[i]! + page - 1, 'WITHSCORES');
+        return ((await pipe.exec()) ?? []).map(([e, v]) => {
+          if (e) throw e;
+          return v as string[];
+        });
+      });
+      const candidates: Array<{ id: string; score: number; from: number }> = [];
+      const fetched = new Map<number, number>();
+      heads.forEach((flat, n) => {
+        const i = live[n]!;
+        fetched.set(i, flat.length / 2);
+        for (let j = 0; j < flat.length; j += 2) candidates.push({ id: flat[j]!, score: Number(flat[j + 1]), from: i });
+      });
+      candidates.sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      const taken = candidates.slice(0, page);
+      if (taken.length === 0) break;
+      const took = new Map<number, number>();
+      for (const c of taken) {
+        offsets[c.from]!++;
+        took.set(c.from, (took.get(c.from) ?? 0) + 1);
+      }
+      // An index is done once it gave less than a page and all of it was taken.
+      for (const i of live) if (fetched.get(i)! < page && (took.get(i) ?? 0) === fetched.get(i)) exhausted[i] = true;
+      const records = (await this.run('list jobs', () => this.scripts.getMany([], [this.prefix, ...taken.map((c) => c.id)]))) as Array<string | null>;
       for (const [i, json] of records.entries()) {
-        const job = json ? this.parseOrSkip(json, ids[i]!) : undefined;
-        if (!job) continue;
-        if (query.statuses && !query.statuses.includes(job.status)) continue;
-        if (query.label !== undefined && job.label !== query.label) continue;
-        if (query.owner !== undefined && job.owner !== query.owner) continue;
+        const job = json ? this.parseOrSkip(json, taken[i]!.id) : undefined;
+        if (!job || !matches(job)) continue;
         out.push(job);
         if (out.length >= limit) break;
       }
-      if (ids.length < page) break;
     }
     return out;
+  }
+
+  /**
+   * Jobs written by 0.1–0.2 have no filter indexes: the first list of a store instance builds
+   * them (in batches, idempotent, safe beside other processes) unless the schema mark says done.
+   */
+  private ensureIndexes(): Promise<void> {
+    this.indexed ??= (async () => {
+      const mark = `${this.prefix}:schema`;
+      if ((await this.run('list jobs', () => this.client.get(mark))) === SCHEMA) return;
+      for (let start = 0; ; start += 1000) {
+        const n = Number(await this.run('index jobs', () => this.scripts.index([this.keys.jobs], [this.prefix, start, 1000])));
+        if (n < 1000) break;
+      }
+      await this.run('index jobs', () => this.client.set(mark, SCHEMA));
+    })().catch((e: unknown) => {
+      this.indexed = undefined; // tried again by the next list
+      throw e;
+    });
+    return this.indexed;
+  }
+
+  /** The index keys to read for a query: the smallest candidate set its filters allow. */
+  private async indexesFor(query: JobQuery): Promise<string[]> {
+    const p = this.prefix;
+    const statuses = query.statuses && query.statuses.length < JOB_STATUSES.length ? Array.from(new Set(query.statuses)) : undefined;
+    let keys: string[];
+    if (statuses && query.owner !== undefined) keys = statuses.map((s) => `${p}:os:${s}:${query.owner}`);
+    else if (statuses) keys = statuses.map((s) => `${p}:s:${s}`);
+    else if (query.owner !== undefined) keys = [`${p}:o:${query.owner}`];
+    else keys = [this.keys.jobs];
+    if (query.label === undefined) return keys;
+    // A label too: read whichever holds fewer jobs, the label's index or the others.
+    const label = `${p}:l:${query.label}`;
+    if (keys[0] === this.keys.jobs) return [label];
+    const cards = (await this.run('list jobs', async () => {
+      const pipe = this.client.pipeline();
+      [label, ...keys].forEach((k) => pipe.zcard(k));
+      return ((await pipe.exec()) ?? []).map(([e, v]) => (e ? 0 : Number(v)));
+    })) as number[];
+    const rest = cards.slice(1).reduce((a, b) => a + b, 0);
+    return cards[0]! <= rest ? [label] : keys;
   }
 
   async prune(query: PruneQuery): Promise<number> {

@@ -64,8 +64,25 @@ local function record_json(key)
   end
   return '{' .. table.concat(parts, ',') .. '}'
 end
+-- the filter indexes of a job (sorted sets by creation time): per status, per owner, per owner
+-- and status, per label; owner and label come raw (decoded from the record's JSON literals)
+local function decoded(v)
+  if not v then return false end
+  local ok, d = pcall(cjson.decode, v)
+  if ok and type(d) == 'string' then return d end
+  return false
+end
+local function status_key(prefix, status) return prefix .. ':s:' .. status end
+local function owner_status_key(prefix, status, owner) return prefix .. ':os:' .. status .. ':' .. owner end
+-- every sorted set a job with this status, owner and label sits in (for type checks and deletes)
+local function filter_keys(prefix, status, owner, label)
+  local keys = { status_key(prefix, status) }
+  if owner then keys[#keys + 1] = prefix .. ':o:' .. owner; keys[#keys + 1] = owner_status_key(prefix, status, owner) end
+  if label then keys[#keys + 1] = prefix .. ':l:' .. label end
+  return keys
+end
 -- moves a job between the indexes when its status changes (an active job keeps its lease)
-local function reindex(counts, active, settled, id, old, new, lease_at, settled_at)
+local function reindex(counts, active, settled, id, old, new, lease_at, settled_at, prefix, created, owner)
   if old == new then return end
   if old then redis.call('HINCRBY', counts, old, -1) end
   redis.call('HINCRBY', counts, new, 1)
@@ -75,20 +92,35 @@ local function reindex(counts, active, settled, id, old, new, lease_at, settled_
     redis.call('ZREM', active, id)
     redis.call('ZADD', settled, settled_at, id)
   end
+  if old then redis.call('ZREM', status_key(prefix, old), id) end
+  redis.call('ZADD', status_key(prefix, new), created, id)
+  if owner then
+    if old then redis.call('ZREM', owner_status_key(prefix, old, owner), id) end
+    redis.call('ZADD', owner_status_key(prefix, new, owner), created, id)
+  end
 end
 `;
 
-/** KEYS: job, jobs, counts, active, settled. ARGV: id, runner, channel, created ms, lease-at ms, settled-at ms, field/value pairs… */
+/**
+ * KEYS: job, jobs, counts, active, settled. ARGV: id, runner, channel, created ms, lease-at ms,
+ * settled-at ms, prefix, owner ('' = none), label, field/value pairs…
+ */
 export const CREATE = `${RECORD_JSON}
 local job_key, jobs_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, runner, channel, created_ms, lease_at, settled_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local FIELDS = 7
-local bad = check_keys(counts_key, jobs_key, active_key, settled_key)
+local prefix, owner, label = ARGV[7], ARGV[8], ARGV[9]
+local FIELDS = 10
+if owner == '' then owner = false end
+local status
+for i = FIELDS, #ARGV, 2 do if ARGV[i] == 'status' then status = ARGV[i + 1] end end
+local bad = check_keys(counts_key, jobs_key, active_key, settled_key, unpack(filter_keys(prefix, status, owner, label)))
 if bad then return bad end
 if redis.call('EXISTS', job_key) == 1 then return false end
 redis.call('HSET', job_key, unpack(ARGV, FIELDS))
 redis.call('ZADD', jobs_key, created_ms, id)
-reindex(counts_key, active_key, settled_key, id, false, redis.call('HGET', job_key, 'status'), lease_at, settled_at)
+if owner then redis.call('ZADD', prefix .. ':o:' .. owner, created_ms, id) end
+redis.call('ZADD', prefix .. ':l:' .. label, created_ms, id)
+reindex(counts_key, active_key, settled_key, id, false, status, lease_at, settled_at, prefix, created_ms, owner)
 local json = record_json(job_key)
 redis.call('PUBLISH', channel, runner .. '\\n' .. json)
 return json
@@ -96,22 +128,26 @@ return json
 
 /**
  * KEYS: job, counts, active, settled. ARGV: id, runner, channel, expected statuses (comma list,
- * '' = any), settled-at ms, new status ('' = unchanged), field/value pairs…
+ * '' = any), settled-at ms, new status ('' = unchanged), prefix, field/value pairs…
  */
 export const UPDATE = `${RECORD_JSON}
 local job_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, runner, channel, expect, settled_at, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local FIELDS = 7
+local id, runner, channel, expect, settled_at, new_status, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local FIELDS = 8
 local old, kind = status_of(job_key)
 if not old then
   if kind ~= 'none' and kind ~= 'hash' then return redis.error_reply('STORE_CORRUPT job key ' .. job_key .. ' is a ' .. kind) end
   return false
 end
-local bad = check_keys(counts_key, active_key, settled_key)
+local owner = decoded(redis.call('HGET', job_key, 'owner'))
+local moving = new_status ~= '' and new_status ~= old
+local bad = check_keys(counts_key, active_key, settled_key, unpack(moving and filter_keys(prefix, new_status, owner, false) or {}))
 if bad then return bad end
 if not can_apply(old, new_status, expect) then return false end
 if #ARGV >= FIELDS then redis.call('HSET', job_key, unpack(ARGV, FIELDS)) end
-reindex(counts_key, active_key, settled_key, id, old, redis.call('HGET', job_key, 'status'), 0, settled_at)
+if moving then
+  reindex(counts_key, active_key, settled_key, id, old, new_status, 0, settled_at, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner)
+end
 local json = record_json(job_key)
 redis.call('PUBLISH', channel, runner .. '\\n' .. json)
 return json
@@ -140,9 +176,10 @@ local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', '(' .. now, 'LIMIT', 0, limit)) do
   local job_key = prefix .. ':job:' .. id
   local old = status_of(job_key)
-  if old and can_apply(old, new_status, '') then
+  local owner = old and decoded(redis.call('HGET', job_key, 'owner'))
+  if old and can_apply(old, new_status, '') and not check_keys(false, unpack(filter_keys(prefix, new_status, owner, false))) then
     redis.call('HSET', job_key, unpack(ARGV, FIELDS))
-    reindex(counts_key, active_key, settled_key, id, old, new_status, 0, now)
+    reindex(counts_key, active_key, settled_key, id, old, new_status, 0, now, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner)
     local json = record_json(job_key)
     redis.call('PUBLISH', channel, runner .. '\\n' .. json)
     out[#out + 1] = json
@@ -180,11 +217,18 @@ return gone
  * '*' for every settled status: the fast path retention uses), keep newest (-1 = no limit),
  * settled before ms ('' = no limit), most to delete. Returns how many.
  */
-export const PRUNE = `${LIFECYCLE}
+export const PRUNE = `${RECORD_JSON}
 local settled_key, jobs_key, counts_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, statuses, keep, before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local function delete(id, status)
-  redis.call('DEL', prefix .. ':job:' .. id)
+  local job_key = prefix .. ':job:' .. id
+  if status then
+    local f = redis.call('HMGET', job_key, 'owner', 'label')
+    for _, k in ipairs(filter_keys(prefix, status, decoded(f[1]), decoded(f[2]))) do
+      if redis.call('TYPE', k)['ok'] == 'zset' then redis.call('ZREM', k, id) end -- bad data elsewhere never stops a prune half-way
+    end
+  end
+  redis.call('DEL', job_key)
   redis.call('ZREM', settled_key, id)
   redis.call('ZREM', jobs_key, id)
   if status then redis.call('HINCRBY', counts_key, status, -1) end
@@ -224,4 +268,27 @@ for i, m in ipairs(matching) do
   end
 end
 return deleted
+`;
+
+/**
+ * Adds the filter indexes of jobs written before they existed (idempotent). KEYS: jobs. ARGV:
+ * prefix, start rank, count. Returns how many ids it looked at.
+ */
+export const INDEX = `${RECORD_JSON}
+local jobs_key = KEYS[1]
+local prefix, start, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local ids = redis.call('ZRANGE', jobs_key, start, start + count - 1, 'WITHSCORES')
+for i = 1, #ids, 2 do
+  local id, created = ids[i], ids[i + 1]
+  local job_key = prefix .. ':job:' .. id
+  local status = status_of(job_key)
+  if status then
+    local f = redis.call('HMGET', job_key, 'owner', 'label')
+    local keys = filter_keys(prefix, status, decoded(f[1]), decoded(f[2]))
+    if not check_keys(false, unpack(keys)) then
+      for _, k in ipairs(keys) do redis.call('ZADD', k, created, id) end
+    end
+  end
+end
+return #ids / 2
 `;

@@ -220,3 +220,74 @@ describe('samples of use', () => {
     expect((await b.wait(ticketOf(t).job_id)).result).toBe('ok');
   });
 });
+
+describe('filtered lists read their own indexes', () => {
+  const statuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+  async function fill(store: RedisJobStore): Promise<JobRecord[]> {
+    const t0 = Date.parse('2026-12-01T00:00:00.000Z');
+    for (let i = 0; i < 240; i++) {
+      const at = new Date(t0 + Math.floor(i / 3) * 1000).toISOString(); // ties of three: the merge must keep one order
+      const job: JobRecord = { id: randomUUID(), label: `label-${i % 4}`, status: 'running', created_at: at, started_at: at, completed_at: null, updated_at: at, result: null, error: null, progress: null };
+      if (i % 5 !== 0) job.owner = `owner-${i % 3}`;
+      await store.create(job);
+      const to = statuses[(i * 7) % statuses.length]!;
+      if (to === 'pending') {
+        await store.create({ ...job, id: randomUUID(), status: 'pending', started_at: null });
+      } else if (to !== 'running') {
+        await store.update(job.id, { status: to, completed_at: at });
+      }
+    }
+    return store.list();
+  }
+
+  test('every combination of owner, statuses, label and limit answers as a filter over the whole list would', async () => {
+    const p = prefix();
+    const store = new RedisJobStore({ prefix: p, onWarning: () => undefined });
+    closers.push(() => store.close());
+    const all = await fill(store);
+    expect(all.length).toBeGreaterThan(240);
+    const ownerSets = [undefined, 'owner-0', 'owner-2', 'nobody'];
+    const statusSets = [undefined, ['running'], ['completed', 'failed'], ['pending', 'running', 'cancelled']] as const;
+    const labels = [undefined, 'label-1'];
+    for (const owner of ownerSets)
+      for (const st of statusSets)
+        for (const label of labels)
+          for (const limit of [undefined, 1, 7, 50]) {
+            const expected = all
+              .filter((j) => (owner === undefined || j.owner === owner) && (!st || (st as readonly string[]).includes(j.status)) && (label === undefined || j.label === label))
+              .slice(0, limit ?? Infinity)
+              .map((j) => j.id);
+            const got = (await store.list({ owner, statuses: st as JobRecord['status'][] | undefined, label, limit })).map((j) => j.id);
+            expect({ owner, st, label, limit, ids: got }).toEqual({ owner, st, label, limit, ids: expected });
+          }
+  });
+
+  test('jobs written before the indexes existed are indexed by the first list (a store of 0.2 upgraded in place)', async () => {
+    const p = prefix();
+    const store = new RedisJobStore({ prefix: p, onWarning: () => undefined });
+    closers.push(() => store.close());
+    const all = await fill(store);
+    // what 0.2 left: no filter indexes, no schema mark
+    const indexKeys = [...(await admin.keys(`${p}:s:*`)), ...(await admin.keys(`${p}:o:*`)), ...(await admin.keys(`${p}:os:*`)), ...(await admin.keys(`${p}:l:*`)), `${p}:schema`];
+    await admin.del(...indexKeys);
+    const upgraded = new RedisJobStore({ prefix: p, onWarning: () => undefined });
+    closers.push(() => upgraded.close());
+    const mine = await upgraded.list({ owner: 'owner-1', statuses: ['completed'], limit: 20 });
+    expect(mine.map((j) => j.id)).toEqual(all.filter((j) => j.owner === 'owner-1' && j.status === 'completed').slice(0, 20).map((j) => j.id));
+    expect(await admin.get(`${p}:schema`)).toBe('2');
+  });
+
+  test('prune removes a job from every index it was in', async () => {
+    const p = prefix();
+    const store = new RedisJobStore({ prefix: p, onWarning: () => undefined });
+    closers.push(() => store.close());
+    await fill(store);
+    await store.prune({ statuses: ['completed', 'failed', 'cancelled', 'stale'], settledBefore: '2100-01-01T00:00:00.000Z' });
+    const left = await store.list();
+    expect(left.every((j) => j.status === 'pending' || j.status === 'running')).toBe(true);
+    for (const key of [...(await admin.keys(`${p}:s:*`)), ...(await admin.keys(`${p}:o:*`)), ...(await admin.keys(`${p}:os:*`)), ...(await admin.keys(`${p}:l:*`))]) {
+      const ids = await admin.zrange(key, 0, -1);
+      for (const id of ids) expect(left.some((j) => j.id === id)).toBe(true);
+    }
+  });
+});
