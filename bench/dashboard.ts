@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dashboardHandler, JobManager, MemoryJobStore, type JobRecord } from '../src';
+import { npmChromium } from '../test/support/browser';
 import { fmt, heading, row } from './common';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The same jobs as a plain server-rendered table: what a browser needs at least to show them. */
 function staticTable(jobs: JobRecord[]): string {
@@ -22,7 +21,6 @@ const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.f
  */
 export async function benchDashboard(): Promise<void> {
   heading('Dashboard: 1,000 jobs listed in the page');
-  if (!existsSync(CHROMIUM)) return void console.log(`(skipped: no ${CHROMIUM}; .ci/run installs Debian's chromium)`);
   const { chromium } = await import('playwright-core');
   const manager = new JobManager(new MemoryJobStore(), { closeGraceMs: 0 });
   const statuses = ['completed', 'failed', 'cancelled'] as const;
@@ -41,7 +39,8 @@ export async function benchDashboard(): Promise<void> {
   const server = createServer((req, res) => (req.url === '/static' ? res.writeHead(200, { 'content-type': 'text/html' }).end(table) : handler(req, res)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const { executablePath, args } = await npmChromium();
+  const browser = await chromium.launch({ executablePath, args, headless: true });
   try {
     const time = async (url: string, selector: string): Promise<number> => {
       const page = await browser.newPage();

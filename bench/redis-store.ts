@@ -3,7 +3,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { isJobTicket, jobContext, JobManager } from '../src';
 import { RedisJobStore } from '../src/redis';
-import { fmt, heading, jobsPerSecond, percentile, row, sleep } from './common';
+import { fmt, heading, jobsPerSecond, percentile, ratio, row, sleep } from './common';
 
 const connection = { host: '127.0.0.1', port: 6379 };
 
@@ -112,6 +112,40 @@ async function cancelLatency(rounds: number): Promise<number[]> {
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * A filtered page beside the unfiltered page, over `n` stored jobs (20 owners, mixed statuses):
+ * median ms of `list({ owner, statuses: ['running'], limit: 50 })` and of `list({ limit: 50 })`.
+ */
+export async function filteredPage(admin: Redis, n: number): Promise<{ filtered: number; plain: number }> {
+  const prefix = `bench-list-${randomUUID().slice(0, 8)}`;
+  const store = new RedisJobStore({ connection, prefix });
+  const now = Date.now();
+  for (let i = 0; i < n; i += 1000) {
+    await Promise.all(
+      Array.from({ length: Math.min(1000, n - i) }, (_, k) => {
+        const at = new Date(now - (n - i - k) * 10).toISOString();
+        const status = (i + k) % 10 === 0 ? 'running' : 'completed';
+        return store.create({ id: randomUUID(), label: 'report', status, created_at: at, started_at: at, completed_at: status === 'completed' ? at : null, updated_at: at, result: null, error: null, progress: null, owner: `tenant-${(i + k) % 20}` });
+      }),
+    );
+  }
+  const median = async (fn: () => Promise<unknown>): Promise<number> => {
+    const times: number[] = [];
+    for (let r = 0; r < 25; r++) {
+      const t0 = performance.now();
+      await fn();
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[12]!;
+  };
+  await store.list({ limit: 1 }); // indexes checked once
+  const filtered = await median(() => store.list({ owner: 'tenant-10', statuses: ['running'], limit: 50 }));
+  const plain = await median(() => store.list({ limit: 50 }));
+  await store.close();
+  await deletePrefix(admin, `${prefix}:*`);
+  return { filtered, plain };
+}
+
 export async function benchRedis(seconds = 3): Promise<void> {
   const admin = new Redis(connection);
   try {
@@ -134,6 +168,13 @@ export async function benchRedis(seconds = 3): Promise<void> {
   row(['', 'BullMQ', 'RedisJobStore', 'ratio']);
   row(['---', '---:', '---:', '---:']);
   row(['bytes per job', fmt(mem.bull), fmt(mem.ours), `${(mem.ours / mem.bull).toFixed(2)}×`]);
+  heading('Redis: a filtered page beside the unfiltered page (median of 25; 20 owners, 10 % running)');
+  row(['stored jobs', 'list({ limit: 50 })', 'list({ owner, status: running, limit: 50 })', 'ratio', 'target']);
+  row(['---:', '---:', '---:', '---:', '---:']);
+  for (const n of [10_000, 100_000]) {
+    const page = await filteredPage(admin, n);
+    row([fmt(n), `${page.plain.toFixed(2)} ms`, `${page.filtered.toFixed(2)} ms`, ratio(page.filtered, page.plain), '≤ 2×']);
+  }
   heading('Redis: cancel latency, from cancel() in one store to the abort in the other (loopback)');
   const lat = await cancelLatency(30);
   row(['p50', 'p99', 'max', 'target']);
