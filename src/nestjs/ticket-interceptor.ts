@@ -1,6 +1,6 @@
-import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { map, type Observable } from 'rxjs';
-import { httpReply, isJobTicket, withCallOptions } from '../index';
+import { HttpException, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { catchError, map, throwError, type Observable } from 'rxjs';
+import { errorReply, httpReply, isJobTicket, SmartAsyncError, withCallOptions } from '../index';
 import { pinStatus } from './http-response';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
 
@@ -34,7 +34,16 @@ export class SmartAsyncTicketInterceptor implements NestInterceptor {
     const rule = this.options.owner;
     const owner = typeof rule === 'function' ? ownerOf(rule as (req: unknown) => unknown, http.getRequest()) : undefined;
     // The handler runs inside these options: Nest binds its async context where handle() is called.
-    const handled = withCallOptions({ owner, signal: ac.signal }, () => next.handle());
+    const handled = withCallOptions({ owner, signal: ac.signal }, () => next.handle()).pipe(
+      // The library's errors answer as the jobs routes do (SMART_ASYNC_CONFIG → 400, STORE_UNAVAILABLE → 503
+      // with Retry-After, …, body { error: { code, message } }); anything else is left to Nest.
+      catchError((e: unknown) => {
+        if (!(e instanceof SmartAsyncError)) return throwError(() => e);
+        const reply = errorReply(e, this.options.retryAfterSeconds);
+        pinStatus(res, reply.status, reply.headers);
+        return throwError(() => new HttpException(reply.body as Record<string, unknown>, reply.status, { cause: e }));
+      }),
+    );
     if (this.jobsPath === null) return handled;
     const jobsPath = this.jobsPath;
     return handled.pipe(

@@ -34,6 +34,11 @@ class ReportService {
     });
     return { rows: dto.ms, dto: dto.constructor.name };
   }
+
+  @SmartAsync({ timeoutEnv: 'NEST_TEST_BUDGET' })
+  async budgeted(): Promise<SmartResult<string>> {
+    return 'ran';
+  }
 }
 
 @Controller('reports')
@@ -44,6 +49,12 @@ class ReportController {
   @HttpCode(200)
   build(@Body() dto: BuildDto): Promise<SmartResult<{ rows: number; dto: string }>> {
     return this.reports.build(dto);
+  }
+
+  @Post('budgeted')
+  @HttpCode(200)
+  budgeted(): Promise<SmartResult<string>> {
+    return this.reports.budgeted();
   }
 }
 
@@ -185,4 +196,22 @@ test('the dashboard mounts in a Nest app with app.use, showing the app managerâ€
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const cancel = await fetch(`${url}/jobs-ui/api/jobs/${ticket.job_id}/cancel`, { method: 'POST', headers: { 'x-user': 'ann', 'x-requested-with': 'smart-async' } });
   expect(((await cancel.json()) as { job: { status: string } }).job.status).toBe('cancelled');
+});
+
+test('errors of the library answer as the jobs routes do: SMART_ASYNC_CONFIG is 400 and STORE_UNAVAILABLE 503 with Retry-After, { error: { code, message } }', async () => {
+  const { url, app } = await create();
+  process.env.NEST_TEST_BUDGET = 'banana';
+  try {
+    const bad = await fetch(`${url}/reports/budgeted`, { method: 'POST', headers: { 'x-user': 'ann' } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { code: 'SMART_ASYNC_CONFIG', message: expect.stringContaining('NEST_TEST_BUDGET') } });
+  } finally {
+    delete process.env.NEST_TEST_BUDGET;
+  }
+  expect(await (await fetch(`${url}/reports/budgeted`, { method: 'POST', headers: { 'x-user': 'ann' } })).text()).toBe('ran');
+  await app.get(JobManager).close(); // a closed manager takes no calls: STORE_UNAVAILABLE
+  const closed = await fetch(`${url}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': 'ann' }, body: JSON.stringify({ ms: 1 }) });
+  expect(closed.status).toBe(503);
+  expect(closed.headers.get('retry-after')).toBe('2');
+  expect(await closed.json()).toMatchObject({ error: { code: 'STORE_UNAVAILABLE' } });
 });
