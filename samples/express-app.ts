@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { jobContext, SmartAsync, withCallOptions, type SmartResult } from '../src';
-import { expressJobs, httpReply, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse } from '../src/http';
+import { errorReply, expressJobs, httpReply, sendExpress } from '../src/http';
 
 class Reports {
   @SmartAsync({ timeoutMs: 200 })
@@ -33,12 +33,14 @@ export function createApp(): express.Express {
     res.once('close', () => ac.abort(new Error('client went away')));
     try {
       const value = await withCallOptions({ owner: userOf(req), signal: ac.signal }, () => reports.build(req.body));
-      sendExpress(res as unknown as ExpressLikeResponse, httpReply(value, { jobsPath: '/jobs', retryAfterSeconds: 1 }));
+      sendExpress(res, httpReply(value, { jobsPath: '/jobs', retryAfterSeconds: 1 }));
     } catch (e) {
-      res.status(500).json({ error: { message: (e as Error).message } });
+      // The library's errors as JSON with their status (SMART_ASYNC_CONFIG 400, STORE_UNAVAILABLE 503, …);
+      // anything else a bare 500 that leaks nothing. Never Express's HTML page with a stack trace.
+      sendExpress(res, errorReply(e));
     }
   });
-  app.use('/jobs', expressJobs<ExpressLikeRequest>({ owner: userOf, retryAfterSeconds: 1 }));
+  app.use('/jobs', expressJobs({ owner: userOf, retryAfterSeconds: 1 }));
   return app;
 }
 
@@ -51,6 +53,9 @@ async function main(): Promise<void> {
 
   const fast = await post({ region: 'eu', steps: 1 });
   console.log(`POST /reports (1 step)  -> ${fast.status} ${JSON.stringify(await fast.json())}`);
+
+  const bad = await post({ region: 'eu', steps: 1, job_label: 42 });
+  console.log(`POST /reports (job_label: 42) -> ${bad.status} ${bad.headers.get('content-type')} ${JSON.stringify(await bad.json())}`);
 
   const slow = await post({ region: 'us', steps: 6 });
   const location = slow.headers.get('location')!;

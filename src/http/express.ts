@@ -6,7 +6,8 @@ import { JobRoutes, type HttpReply, type JobRoutesOptions } from '../index';
  * these types need no `@types/express`.
  */
 export interface ExpressLikeRequest extends IncomingMessage {
-  params: Record<string, string | undefined>;
+  /** Route parameters (Express 5 types them `string | string[]`). */
+  params: Record<string, unknown>;
   query: unknown;
 }
 

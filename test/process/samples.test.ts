@@ -57,6 +57,7 @@ test('the custom store sample gets crash detection from its leases: a silent run
 test('the Express sample: 200 fast, 202 slow with Location, polling to the result, cancel then 410, another user 404', async () => {
   const out = await sample('samples/express-app.ts');
   expect(out).toContain('POST /reports (1 step)  -> 200 {"region":"eu","rows":1000}');
+  expect(out).toMatch(/POST \/reports \(job_label: 42\) -> 400 application\/json; charset=utf-8 \{"error":\{"code":"SMART_ASYNC_CONFIG","message":"Expected `job_label`/);
   expect(out).toMatch(/POST \/reports \(6 steps\) -> 202 Location: \/jobs\/[0-9a-f-]{36} Retry-After: 1/);
   expect(out).toMatch(/-> running \d\/6/);
   expect(out).toMatch(/\/result -> 200 \{"region":"us","rows":6000\}/);
