@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
@@ -53,6 +53,12 @@ const lineSchema = z.union([
   z.object({ op: z.literal('put'), by: z.string(), run: z.string(), job: z.unknown() }),
   z.object({ op: z.literal('del'), ids: z.array(z.string()) }),
 ]);
+
+/**
+ * What the store keeps in its directory: the log and what it sets aside (`jobs.jsonl.*`), the lock
+ * (and a lock being broken, `jobs.lock.*`), `runners/`. Hidden files (`.gitkeep`) are let be.
+ */
+const isStoreEntry = (name: string): boolean => name === 'jobs.jsonl' || name === 'jobs.lock' || name === 'runners' || name.startsWith('jobs.jsonl.') || name.startsWith('jobs.lock.') || name.startsWith('.');
 
 const errnoOf = (e: unknown): string | undefined => {
   const err = e as { code?: unknown; cause?: { code?: unknown } };
@@ -273,6 +279,12 @@ export class FileJobStore implements JobStore {
     }
     if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
       throw new StoreUnavailableError(`FileJobStore directory ${this.path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); make it 0700 or 0755`);
+    }
+    const foreign = (await readdir(this.path)).find((name) => !isStoreEntry(name));
+    if (foreign !== undefined) {
+      throw new StoreCorruptError(
+        `FileJobStore path ${this.path} is not a store directory: it holds ${JSON.stringify(foreign.slice(0, 100))}, which is not the store's; it was left exactly as it was. Give the store a directory of its own.`,
+      );
     }
   }
 

@@ -145,6 +145,20 @@ describe('links and paths', () => {
     expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
   });
 
+  test('a directory holding files that are not the store\'s (a seed-era jobs.json beside notes) is STORE_CORRUPT naming one, left as it was', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'jobs.json'), '{"jobs": {}}');
+    writeFileSync(join(dir, '.gitkeep'), '');
+    const m = manager(dir);
+    const err = await m.list().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining('"jobs.json"') });
+    expect(readdirSync(dir).sort()).toEqual(['.gitkeep', 'jobs.json']); // nothing created in it
+    // the store's own files and hidden files are fine
+    const own = tempDir();
+    writeFileSync(join(own, '.gitkeep'), '');
+    expect(await completedJobs(manager(own), 2, () => 'ok')).toHaveLength(2);
+  });
+
   test('a store directory other users may write into is refused', async () => {
     const path = join(tempDir(), 'store');
     mkdirSync(path);
