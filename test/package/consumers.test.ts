@@ -76,6 +76,10 @@ test('the tarball holds the build, the types and the docs, and no sources or tes
     expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/dist/redis/index.js', 'package/dist/redis/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts', 'package/dist/http/index.js', 'package/dist/http/index.d.ts', 'package/README.md', 'package/LICENSE']),
   );
   expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
+  // every picture the README shows by a relative path is in the package (npm renders the README from it)
+  const images = Array.from(readFileSync(join(root, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\((?!https?:)([^)\s]+)\)/g), (m) => `package/${m[1]}`);
+  expect(images.length).toBeGreaterThan(0);
+  expect(files).toEqual(expect.arrayContaining(images));
 });
 
 test('a CommonJS consumer compiled with legacy decorators (node10 resolution) works', () => {
