@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dashboardHandler, JobManager, MemoryJobStore, type JobRecord } from '../src';
+import { JobManager, MemoryJobStore, type JobRecord } from '../src';
+import { dashboardHandler } from '../src/http';
 import { npmChromium } from '../test/support/browser';
 import { fmt, heading, row } from './common';
 

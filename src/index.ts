@@ -1,15 +1,16 @@
 import 'reflect-metadata';
 
-export { SmartAsync, SmartAsyncDefaults, type SmartAsyncMethodDecorator, type SmartAsyncClassDecorator } from './smart-async';
-export { JobManager } from './job-manager';
-export { jobContext, withCallOptions, type JobContext, type CallOptions } from './job-context';
-export { jobStatus } from './job-status';
-export { configureSmartAsync, smartAsyncContainer, currentJobManager, bindJobManager, jobManagerFor, type ConfigureOptions } from './configure';
-export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } from './metadata';
-export { isJobTicket, SWITCH_MESSAGE } from './ticket';
-export { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
-export { DEFAULT_TIMEOUT_MS, type SmartAsyncOptions, type SmartAsyncConfig } from './options';
-export { formatDuration, parseEnvDuration } from './durations';
+export { SmartAsync, SmartAsyncDefaults, type SmartAsyncMethodDecorator, type SmartAsyncClassDecorator } from './decorator/smart-async';
+export { JobManager } from './manager/job-manager';
+export { jobContext, withCallOptions, type JobContext, type CallOptions } from './manager/job-context';
+export { jobStatus } from './manager/job-status';
+export { configureSmartAsync, smartAsyncContainer, currentJobManager, bindJobManager, jobManagerFor, type ConfigureOptions } from './manager/configure';
+export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } from './decorator/metadata';
+export { isJobTicket, SWITCH_MESSAGE } from './job/ticket';
+export { JOB_STORE, SMART_ASYNC_CONFIG } from './manager/tokens';
+export { DEFAULT_TIMEOUT_MS, type SmartAsyncConfig } from './manager/config';
+export { type SmartAsyncOptions } from './decorator/options';
+export { formatDuration, parseEnvDuration } from './common/durations';
 export { MemoryJobStore } from './stores/memory-job-store';
 export { FileJobStore, type FileJobStoreOptions } from './stores/file-job-store';
 export {
@@ -30,18 +31,14 @@ export {
   stalePatch,
   staleError,
   toJobError,
-} from './lifecycle';
+} from './job/lifecycle';
 // The store kit: everything a store needs from the core (the Redis store uses nothing else).
 export { emptyCounts, notifyWatchers, hasLeases, type JobStore, type JobQuery, type PruneQuery, type JobLease, type LeasedJobStore } from './stores/job-store';
 export { JobIndex, matchesQuery } from './stores/job-index';
-export { jobRecordSchema, parseJobRecord } from './stores/record-schema';
-export { isoTime } from './clock';
-// HTTP without a framework: the reply of the request-reply pattern and the jobs routes (smart-async/http adapts them to Express and Fastify).
-export { httpReply, errorReply, activeHeaders, type HttpReply, type HttpReplyOptions } from './http-reply';
-export { JobRoutes, type JobRoutesOptions, type JobsRequest } from './job-routes';
-export { dashboardHandler, type DashboardHandler, type DashboardOptions } from './dashboard';
-export { toJsonResult } from './serialise';
-export { warningSinkSchema, emitSmartAsyncWarning, parseOrThrow, type WarningSink } from './options';
+export { jobRecordSchema, parseJobRecord } from './job/record-schema';
+export { isoTime } from './common/clock';
+export { toJsonResult } from './job/serialise';
+export { warningSinkSchema, emitSmartAsyncWarning, parseOrThrow, type WarningSink } from './common/validation';
 export {
   SmartAsyncError,
   SmartAsyncConfigError,
@@ -54,7 +51,7 @@ export {
   ResultNotSerialisableError,
   type SmartAsyncErrorCode,
   type SmartAsyncErrorOptions,
-} from './errors';
+} from './common/errors';
 export type {
   JobStatus,
   JobRecord,
@@ -68,4 +65,4 @@ export type {
   OwnerOptions,
   HealthReport,
   JobEvent,
-} from './types';
+} from './job/types';

@@ -8,7 +8,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { dashboardHandler, isActive, JOB_STATUSES, parseEnvDuration, type JobManager, type JobStatus } from '../index';
+import { isActive, JOB_STATUSES, parseEnvDuration, type JobManager, type JobStatus } from '../index';
+import { dashboardHandler } from '../http';
 import { details, healthText, table } from './format';
 import { CliError, openStore, type StoreFlags } from './open-store';
 import { watch } from './watch';

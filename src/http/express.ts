@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JobRoutes, type HttpReply, type JobRoutesOptions } from '../index';
+import type { HttpReply } from './reply';
+import { JobRoutes, type JobRoutesOptions } from './routes';
 
 /**
  * What the jobs router needs of a request: Express's `Request` (4 or 5) is one. Structural, so

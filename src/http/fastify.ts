@@ -1,4 +1,5 @@
-import { JobRoutes, type HttpReply, type JobRoutesOptions } from '../index';
+import type { HttpReply } from './reply';
+import { JobRoutes, type JobRoutesOptions } from './routes';
 
 /** What the plugin needs of a request: Fastify's `FastifyRequest` (4 or 5) is one. Structural: no `fastify` types needed. */
 export interface FastifyLikeRequest {

@@ -5,6 +5,8 @@
  * routes. Express and Fastify are optional peers; the types are structural, so neither's types
  * are needed to compile. `dashboardHandler()` serves a live jobs page from any Node HTTP app.
  */
-export { httpReply, errorReply, JobRoutes, dashboardHandler, type HttpReply, type HttpReplyOptions, type JobRoutesOptions, type DashboardHandler, type DashboardOptions } from '../index';
+export { httpReply, errorReply, activeHeaders, type HttpReply, type HttpReplyOptions } from './reply';
+export { JobRoutes, type JobRoutesOptions, type JobsRequest } from './routes';
+export { dashboardHandler, type DashboardHandler, type DashboardOptions } from './dashboard';
 export { expressJobs, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse, type ExpressLikeRouter } from './express';
 export { fastifyJobs, sendFastify, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest } from './fastify';

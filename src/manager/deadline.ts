@@ -1,4 +1,4 @@
-import { SmartAsyncError, StoreUnavailableError } from '../errors';
+import { SmartAsyncError, StoreUnavailableError } from '../common/errors';
 
 /** Longest delay a Node timer takes (about 24.8 days); a longer one would fire at once. */
 export const MAX_DELAY_MS = 2 ** 31 - 1;

@@ -1,6 +1,6 @@
-import { callSafely } from '../call-safely';
-import { isFinal } from '../lifecycle';
-import type { JobEvent, JobRecord } from '../types';
+import { callSafely } from '../common/call-safely';
+import { isFinal } from '../job/lifecycle';
+import type { JobEvent, JobRecord } from '../job/types';
 
 /** How many settled job ids are remembered (at least) to announce each settle once. */
 const SETTLED_MEMORY = 10_000;

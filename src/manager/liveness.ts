@@ -1,7 +1,7 @@
-import { newJobId } from '../job-id';
-import { stalePatch } from '../lifecycle';
+import { newJobId } from '../job/job-id';
+import { stalePatch } from '../job/lifecycle';
 import type { JobLease, LeasedJobStore } from '../stores/job-store';
-import type { JobRecord } from '../types';
+import type { JobRecord } from '../job/types';
 
 /** Most jobs one `expireLeases` call marks; a sweep calls again until fewer come back. */
 const SWEEP_BATCH = 500;

@@ -1,4 +1,4 @@
-import type { RunContext } from '../job-context';
+import type { RunContext } from './job-context';
 
 /** The write chain of a job whose record was stored synchronously. */
 const STORED: Promise<unknown> = Promise.resolve();

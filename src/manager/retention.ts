@@ -1,5 +1,5 @@
-import { FINAL_STATUSES } from '../lifecycle';
-import { isoTime } from '../clock';
+import { FINAL_STATUSES } from '../job/lifecycle';
+import { isoTime } from '../common/clock';
 import type { JobStore } from '../stores/job-store';
 
 /**

@@ -1,4 +1,4 @@
-import type { HttpReply } from '../index';
+import type { HttpReply } from '../http';
 
 /** An Express response or a Fastify reply, whichever the Nest platform gives. */
 interface ExpressResponse {

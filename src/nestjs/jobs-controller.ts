@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, Inject, Req, Res, type Type } from '@nestjs/common';
-import { JobManager, JobRoutes } from '../index';
+import { JobManager } from '../index';
+import { JobRoutes } from '../http';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
 import { send } from './http-response';
 

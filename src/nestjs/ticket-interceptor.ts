@@ -1,6 +1,7 @@
 import { HttpException, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, map, throwError, type Observable } from 'rxjs';
-import { errorReply, httpReply, isJobTicket, SmartAsyncError, withCallOptions } from '../index';
+import { isJobTicket, SmartAsyncError, withCallOptions } from '../index';
+import { errorReply, httpReply } from '../http';
 import { pinStatus } from './http-response';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
 

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../errors';
-import { applyPatch, canApply, isActive } from '../lifecycle';
-import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../options';
-import type { JobPatch, JobRecord, JobStatus } from '../types';
+import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../common/errors';
+import { applyPatch, canApply, isActive } from '../job/lifecycle';
+import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../common/validation';
+import type { JobPatch, JobRecord, JobStatus } from '../job/types';
 import { CompactionPolicy } from './file/compaction';
 import { FileLock } from './file/file-lock';
 import { GroupCommit } from './file/group-commit';
@@ -13,7 +13,7 @@ import { JobLog } from './file/job-log';
 import { Runners } from './file/runners';
 import { JobIndex } from './job-index';
 import { notifyWatchers, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
-import { parseJobRecord } from './record-schema';
+import { parseJobRecord } from '../job/record-schema';
 
 /** Options of `new FileJobStore()`. */
 export interface FileJobStoreOptions {

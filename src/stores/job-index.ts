@@ -1,5 +1,5 @@
-import { FINAL_STATUSES, isFinal } from '../lifecycle';
-import type { JobRecord, JobStatus } from '../types';
+import { FINAL_STATUSES, isFinal } from '../job/lifecycle';
+import type { JobRecord, JobStatus } from '../job/types';
 import { emptyCounts, type JobQuery, type PruneQuery } from './job-store';
 
 /** Whether a record matches a list query (all but `limit`): for stores that filter in code. */

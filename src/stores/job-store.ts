@@ -1,4 +1,4 @@
-import type { JobPatch, JobRecord, JobStatus } from '../types';
+import type { JobPatch, JobRecord, JobStatus } from '../job/types';
 
 /** What `JobStore.list()` is asked for. Results are newest first (by `created_at`). */
 export interface JobQuery {

@@ -1,6 +1,6 @@
-import { StoreCorruptError } from '../errors';
-import { applyPatch, canApply } from '../lifecycle';
-import type { JobPatch, JobRecord, JobStatus } from '../types';
+import { StoreCorruptError } from '../common/errors';
+import { applyPatch, canApply } from '../job/lifecycle';
+import type { JobPatch, JobRecord, JobStatus } from '../job/types';
 import { JobIndex } from './job-index';
 import type { JobQuery, JobStore, PruneQuery } from './job-store';
 

@@ -1,5 +1,5 @@
-import { isoTime } from '../../src/clock';
-import { toJsonResult } from '../../src/serialise';
+import { isoTime } from '../../src/common/clock';
+import { toJsonResult } from '../../src/job/serialise';
 
 test('isoTime formats exactly like Date#toISOString', () => {
   const samples = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1_700_000_000_005, 1_700_000_000_050, 1_700_000_000_500, Date.now(), 1_700_000_000_005.7, -0.5, -1.5];

@@ -3,7 +3,8 @@ import { Body, Controller, HttpCode, Injectable, Module, Post, ValidationPipe, t
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { IsBoolean, IsInt, IsOptional } from 'class-validator';
-import { dashboardHandler, jobContext, JobManager, MemoryJobStore, SmartAsync, type JobStore, type SmartResult } from '../../src';
+import { jobContext, JobManager, MemoryJobStore, SmartAsync, type JobStore, type SmartResult } from '../../src';
+import { dashboardHandler } from '../../src/http';
 import { SmartAsyncModule } from '../../src/nestjs';
 
 /**

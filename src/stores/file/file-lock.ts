@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { StoreUnavailableError } from '../../errors';
+import { StoreUnavailableError } from '../../common/errors';
 import { ownStart, sameProcessAlive } from './processes';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

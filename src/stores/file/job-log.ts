@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { StoreCorruptError, StoreUnavailableError } from '../../errors';
+import { StoreCorruptError, StoreUnavailableError } from '../../common/errors';
 
 const NL = 0x0a;
 /** Bytes read from the log at a time (a longer line grows the buffer for itself). */

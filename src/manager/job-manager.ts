@@ -1,8 +1,8 @@
 import { inject, singleton } from 'tsyringe';
-import { isoTime } from './clock';
-import { formatDuration } from './durations';
-import { JobCancelledError, JobNotFoundError, JobWaitTimeoutError, SmartAsyncConfigError, StaleJobError, StoreUnavailableError } from './errors';
-import { newJobId } from './job-id';
+import { isoTime } from '../common/clock';
+import { formatDuration } from '../common/durations';
+import { JobCancelledError, JobNotFoundError, JobWaitTimeoutError, SmartAsyncConfigError, StaleJobError, StoreUnavailableError } from '../common/errors';
+import { newJobId } from '../job/job-id';
 import { RunContext, runInContext } from './job-context';
 import {
   ACTIVE_STATUSES,
@@ -16,20 +16,21 @@ import {
   stalePatch,
   toJobError,
   withdrawnPatch,
-} from './lifecycle';
-import { onAbort } from './manager/abort-listeners';
-import { storeError, timerDelay, withDeadline } from './manager/deadline';
-import { JobEvents } from './manager/job-events';
-import { Liveness } from './manager/liveness';
-import { LocalJob } from './manager/local-job';
-import { Retention } from './manager/retention';
-import { resolveConfig, show, type ResolvedConfig, type SmartAsyncConfig } from './options';
-import { toJsonResult } from './serialise';
-import { emptyCounts, hasLeases, type JobStore } from './stores/job-store';
-import { MemoryJobStore } from './stores/memory-job-store';
-import { makeTicket } from './ticket';
+} from '../job/lifecycle';
+import { onAbort } from './abort-listeners';
+import { storeError, timerDelay, withDeadline } from './deadline';
+import { JobEvents } from './job-events';
+import { Liveness } from './liveness';
+import { LocalJob } from './local-job';
+import { Retention } from './retention';
+import { resolveConfig, type ResolvedConfig, type SmartAsyncConfig } from './config';
+import { show } from '../common/validation';
+import { toJsonResult } from '../job/serialise';
+import { emptyCounts, hasLeases, type JobStore } from '../stores/job-store';
+import { MemoryJobStore } from '../stores/memory-job-store';
+import { makeTicket } from '../job/ticket';
 import { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
-import type { HealthReport, JobEvent, JobFilter, JobPatch, JobRecord, JobStatus, JobTicket, LaunchOptions, OwnerOptions, SmartResult } from './types';
+import type { HealthReport, JobEvent, JobFilter, JobPatch, JobRecord, JobStatus, JobTicket, LaunchOptions, OwnerOptions, SmartResult } from '../job/types';
 
 const PENDING: readonly JobStatus[] = ['pending'];
 const RUNNING: readonly JobStatus[] = ['running'];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { StoreCorruptError } from '../errors';
-import { describeIssues } from '../options';
-import { JOB_STATUSES } from '../lifecycle';
-import type { JobRecord } from '../types';
+import { StoreCorruptError } from '../common/errors';
+import { describeIssues } from '../common/validation';
+import { JOB_STATUSES } from './lifecycle';
+import type { JobRecord } from './types';
 
 const isoOrNull = z.string().nullable();
 

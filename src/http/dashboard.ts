@@ -1,10 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SmartAsyncConfigError } from './errors';
-import type { HttpReply } from './http-reply';
-import type { JobManager } from './job-manager';
-import { JobRoutes, type JobsRequest } from './job-routes';
-import type { JobRecord } from './types';
+import type { HttpReply } from './reply';
+import { JobRoutes, type JobsRequest } from './routes';
 import { dashboardPage } from './dashboard-page';
+import { SmartAsyncConfigError, type JobManager, type JobRecord } from '../index';
 
 /** Options of `dashboardHandler()`. */
 export interface DashboardOptions<Req extends IncomingMessage = IncomingMessage> {

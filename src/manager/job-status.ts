@@ -1,5 +1,5 @@
 import { currentJobManager } from './configure';
-import type { JobRecord, OwnerOptions } from './types';
+import type { JobRecord, OwnerOptions } from '../job/types';
 
 /**
  * The seed's `job_status(id)`: `{ job }` from the `JobManager` of the configured container.

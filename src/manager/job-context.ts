@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SmartAsyncConfigError } from './errors';
-import { callOptionsSchema, parseOrThrow } from './options';
+import { SmartAsyncConfigError } from '../common/errors';
+import { z } from 'zod';
+import { parseOrThrow, positiveMs } from '../common/validation';
 import type { JobManager } from './job-manager';
-import type { JobProgress } from './types';
+import type { JobProgress } from '../job/types';
 
 /** What the work of a decorated call sees of itself, through `jobContext()`. */
 export interface JobContext {
@@ -41,6 +42,20 @@ export interface CallOptions {
   /** The manager these calls' jobs go to (instead of the one bound to the instance or the configured one). */
   manager?: JobManager;
 }
+
+/** Options that apply to the decorated calls started inside `withCallOptions(options, fn)`. */
+export const callOptionsSchema = z
+  .object({
+    asyncMode: z.boolean().optional(),
+    jobLabel: z.string().min(1).optional(),
+    timeoutMs: positiveMs.optional(),
+    owner: z.string().min(1).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+    onProgress: z.custom<(p: { current: number; total?: number; message?: string }) => void>((v) => typeof v === 'function').optional(),
+    manager: z.custom<{ launch: unknown }>((v) => typeof (v as { launch?: unknown } | null)?.launch === 'function', 'a JobManager').optional(),
+  })
+  .strict();
+
 
 /** @internal The state of one decorated call; the JobManager drives it. */
 export class RunContext implements JobContext {

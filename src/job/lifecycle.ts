@@ -1,5 +1,5 @@
-import { isoTime } from './clock';
-import { show } from './options';
+import { isoTime } from '../common/clock';
+import { show } from '../common/validation';
 import type { JobError, JobPatch, JobProgress, JobRecord, JobStatus } from './types';
 
 /**

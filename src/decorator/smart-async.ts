@@ -1,10 +1,11 @@
-import { jobManagerFor } from './configure';
+import { jobManagerFor } from '../manager/configure';
 import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
-import { parseEnvDuration } from './durations';
-import { SmartAsyncConfigError } from './errors';
-import { currentScope } from './job-context';
+import { parseEnvDuration } from '../common/durations';
+import { SmartAsyncConfigError } from '../common/errors';
+import { currentScope } from '../manager/job-context';
 import { defineClassDefaults, getClassDefaults } from './metadata';
-import { parseOrThrow, show, smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
+import { parseOrThrow, show } from '../common/validation';
+import { smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
 
 /**
  * The type of `@SmartAsync()`: usable as a legacy (`experimentalDecorators`) and as a standard

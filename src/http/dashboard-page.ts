@@ -1,10 +1,10 @@
+import { formatDuration } from '../index';
 /**
  * The dashboard's one page: HTML, CSS and a small script, no build step and nothing fetched from
  * elsewhere (it works offline). It lists jobs newest first with filters, keeps them live from a
  * server-sent event stream (`api/events`), shows a job's record, and cancels where allowed.
  * Every value from a job is set as text, never as markup.
  */
-import { formatDuration } from './durations';
 
 /** What the page needs to know from the server. */
 export interface DashboardPageOptions {

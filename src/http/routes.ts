@@ -1,11 +1,6 @@
 import { z } from 'zod';
-import { currentJobManager } from './configure';
-import { JobNotFoundError, SmartAsyncConfigError } from './errors';
-import type { JobManager } from './job-manager';
-import { JOB_STATUSES } from './lifecycle';
-import { parseOrThrow } from './options';
-import type { JobStatus } from './types';
-import { activeHeaders, errorReply, type HttpReply } from './http-reply';
+import { activeHeaders, errorReply, type HttpReply } from './reply';
+import { JOB_STATUSES, JobNotFoundError, SmartAsyncConfigError, currentJobManager, parseOrThrow, type JobManager, type JobStatus } from '../index';
 
 /** Options of `expressJobs()` and `fastifyJobs()`. */
 export interface JobRoutesOptions<Req = unknown> {

@@ -1,5 +1,5 @@
-import { ResultNotSerialisableError } from './errors';
-import { show } from './options';
+import { ResultNotSerialisableError } from '../common/errors';
+import { show } from '../common/validation';
 
 /**
  * Turns a job's result into the JSON value stored in its record: a copy made through

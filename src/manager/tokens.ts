@@ -1,6 +1,6 @@
 import type { InjectionToken } from 'tsyringe';
-import type { SmartAsyncConfig } from './options';
-import type { JobStore } from './stores/job-store';
+import type { SmartAsyncConfig } from './config';
+import type { JobStore } from '../stores/job-store';
 
 /**
  * Token of the store behind the `JobManager`. Unregistered: a `MemoryJobStore`.

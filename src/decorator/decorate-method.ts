@@ -1,4 +1,4 @@
-import { SmartAsyncConfigError } from './errors';
+import { SmartAsyncConfigError } from '../common/errors';
 import { copyMetadata, defineMethodOptions } from './metadata';
 import type { SmartAsyncOptions } from './options';
 

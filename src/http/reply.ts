@@ -1,8 +1,4 @@
-import { SmartAsyncError } from './errors';
-import { isFinal } from './lifecycle';
-import { toJsonResult } from './serialise';
-import { isJobTicket } from './ticket';
-import type { JobRecord } from './types';
+import { SmartAsyncError, isFinal, isJobTicket, toJsonResult, type JobRecord } from '../index';
 
 /** What an HTTP response should be: status, headers and a JSON body. */
 export interface HttpReply {

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { emitSmartAsyncWarning, parseOrThrow, positiveMs, warningSinkSchema } from '../common/validation';
+
+/** Built-in budget of the inline attempt when nothing else sets one: 50 s (MCP clients give up at 60 s). */
+export const DEFAULT_TIMEOUT_MS = 50_000;
+
+/** Retention of settled jobs. */
+export const retentionSchema = z
+  .object({
+    maxJobs: z.number().int().nonnegative().optional(),
+    ttlMs: positiveMs.optional(),
+  })
+  .strict();
+
+/** `SMART_ASYNC_CONFIG`: manager-wide settings. */
+export const configSchema = z
+  .object({
+    defaultTimeoutMs: positiveMs.optional(),
+    retention: retentionSchema.optional(),
+    progressIntervalMs: z.number().nonnegative().finite().optional(),
+    pollIntervalMs: positiveMs.optional(),
+    closeGraceMs: z.number().nonnegative().optional(),
+    storeTimeoutMs: positiveMs.optional(),
+    onWarning: warningSinkSchema.optional(),
+  })
+  .strict();
+
+/**
+ * Manager-wide settings, registered under `SMART_ASYNC_CONFIG`.
+ *
+ * @example
+ * container.register(SMART_ASYNC_CONFIG, { useValue: { defaultTimeoutMs: 20_000, retention: { maxJobs: 500 } } });
+ */
+export interface SmartAsyncConfig {
+  /** Budget when neither call, env, method nor class sets one. @default 50000 */
+  defaultTimeoutMs?: number;
+  /** Settled jobs beyond `maxJobs`, or settled longer ago than `ttlMs`, are pruned automatically. @default { maxJobs: 10000, ttlMs: 86400000 } */
+  retention?: { maxJobs?: number; ttlMs?: number };
+  /** Least time between two progress writes of one job; reports in between are coalesced. @default 250 */
+  progressIntervalMs?: number;
+  /** How often `wait()` polls a store that cannot notify it of other processes' changes. @default 500 */
+  pollIntervalMs?: number;
+  /** How long `close()` lets background work finish before aborting it. @default 10000 */
+  closeGraceMs?: number;
+  /**
+   * Deadline of every store call: a store that does not answer in time fails the call with
+   * `STORE_UNAVAILABLE`. @default 5000
+   */
+  storeTimeoutMs?: number;
+  /**
+   * Receives problems that no caller can see: a listener that threw, a background write that
+   * failed and is being retried. @default process.emitWarning (code `SMART_ASYNC`)
+   */
+  onWarning?: (message: string, error?: unknown) => void;
+}
+
+/** The config with every default filled in. */
+export interface ResolvedConfig {
+  defaultTimeoutMs: number;
+  retention: { maxJobs: number; ttlMs: number };
+  progressIntervalMs: number;
+  pollIntervalMs: number;
+  closeGraceMs: number;
+  storeTimeoutMs: number;
+  onWarning: (message: string, error?: unknown) => void;
+}
+
+/** Validates `SMART_ASYNC_CONFIG` and fills in defaults. */
+export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedConfig {
+  const c = parseOrThrow(configSchema, config ?? {}, 'SMART_ASYNC_CONFIG');
+  return {
+    defaultTimeoutMs: c.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retention: { maxJobs: c.retention?.maxJobs ?? 10_000, ttlMs: c.retention?.ttlMs ?? 86_400_000 },
+    progressIntervalMs: c.progressIntervalMs ?? 250,
+    pollIntervalMs: c.pollIntervalMs ?? 500,
+    closeGraceMs: c.closeGraceMs ?? 10_000,
+    storeTimeoutMs: c.storeTimeoutMs ?? 5_000,
+    onWarning: c.onWarning ?? emitSmartAsyncWarning,
+  };
+}
