@@ -73,8 +73,8 @@ export class JobManager {
   private readonly events: JobEvents;
   private readonly retention: Retention;
   private readonly liveness: Liveness | undefined;
-  /** The memory store, when its `insert` may stand for `create` (no turn to wait for a ticket). */
-  private readonly memory: MemoryJobStore | undefined;
+  /** The store's synchronous create, when it has one (no turn to wait for a ticket). */
+  private readonly createNow: ((job: JobRecord) => void) | undefined;
   /** An in-process store that cannot hang: its calls need no deadline timer. */
   private readonly inProcess: boolean;
   private readonly startedAt = Date.now();
@@ -93,8 +93,8 @@ export class JobManager {
   constructor(store: JobStore = new MemoryJobStore(), config: SmartAsyncConfig = {}) {
     this.store = store;
     this.config = resolveConfig(config);
-    this.inProcess = store.constructor === MemoryJobStore;
-    this.memory = store instanceof MemoryJobStore && store.create === MemoryJobStore.prototype.create ? store : undefined;
+    this.inProcess = store.inProcess === true;
+    this.createNow = typeof store.createNow === 'function' ? store.createNow.bind(store) : undefined;
     this.events = new JobEvents(this.warn);
     this.retention = new Retention(store, this.config.retention, this.storeCall, this.warn);
     this.unwatch = store.watch?.((job) => this.observeExternal(job));
@@ -409,9 +409,9 @@ export class JobManager {
       ctx.abort(new JobCancelledError('The job could not be stored'));
       reject(storeError(e, 'create a job'));
     };
-    if (this.memory) {
+    if (this.createNow) {
       try {
-        this.memory.insert(job); // stored when it returns: the ticket goes out without a turn
+        this.createNow(job); // stored when it returns: the ticket goes out without a turn
       } catch (e) {
         failed(e);
         return local;

@@ -72,6 +72,16 @@ export interface JobStore {
   /** Flushes and releases everything the store holds open. */
   close(): Promise<void>;
   /**
+   * Optional capability: the store lives in this process and its calls cannot hang, so the
+   * manager sets no deadline timer on them (`storeTimeoutMs`).
+   */
+  readonly inProcess?: boolean;
+  /**
+   * Optional capability: stores a new record synchronously — `create` without the promise (it
+   * throws where `create` rejects) — so a ticket goes out without waiting a turn.
+   */
+  createNow?(job: JobRecord): void;
+  /**
    * Optional: tells the listener about changes made by other processes (so `wait()` and
    * `cancel()` work across them). Returns a function that unsubscribes.
    */
