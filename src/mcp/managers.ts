@@ -1,5 +1,16 @@
-import { JobNotFoundError, type JobFilter, type JobManager, type JobRecord } from '../index';
-import { visibleJob, type Visibility } from './requester';
+import { currentJobManager, JobNotFoundError, type JobFilter, type JobManager, type JobRecord } from '../index';
+import type { Visibility } from './requester';
+
+/** Options of `registerJobTools()` and `registerSmartTool()`. */
+export interface McpJobOptions {
+  /** The manager that owns the jobs. @default the JobManager of the container given to configureSmartAsync() */
+  manager?: JobManager;
+}
+
+/** @internal The manager to use for one request. */
+export function managerFor(opts: McpJobOptions | undefined): JobManager {
+  return opts?.manager ?? currentJobManager();
+}
 
 /**
  * @internal The one registry of managers in `smart-async/mcp`: which JobManagers a scope (an MCP
@@ -21,16 +32,26 @@ export function managersOf(scope: object, primary: JobManager): JobManager[] {
   return Array.from(new Set([primary, ...(registered.get(scope) ?? [])]));
 }
 
+/** @internal The job, from whichever of `managers` holds it, if the request may see it; `undefined` if none does. */
+export async function lookupVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager } | undefined> {
+  for (const manager of managers) {
+    const job = await manager.get(id, { owner: v.owner });
+    if (job && !(v.anonymous && job.owner !== undefined)) return { job, manager };
+  }
+  return undefined;
+}
+
 /** @internal The job, from whichever of `managers` holds it, if the request may see it; else JOB_NOT_FOUND. */
 export async function findVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-  for (const manager of managers) {
-    const job = await visibleJob(manager, id, v).catch((e: unknown) => {
-      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
-      throw e;
-    });
-    if (job) return { job, manager };
-  }
-  throw new JobNotFoundError(id);
+  const found = await lookupVisibleJob(managers, id, v);
+  if (!found) throw new JobNotFoundError(id);
+  return found;
+}
+
+/** @internal Cancels a job the request may see, in the manager that holds it (JOB_NOT_FOUND otherwise). */
+export async function cancelVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility, reason: string | undefined): Promise<JobRecord> {
+  const { job, manager } = await findVisibleJob(managers, id, v);
+  return manager.cancel(job.id, reason, { owner: job.owner });
 }
 
 /** @internal The newest `limit` jobs matching `filter` across `managers`, newest first. */

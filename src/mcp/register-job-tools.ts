@@ -1,26 +1,12 @@
 import { z } from 'zod';
-import { currentJobManager, JOB_STATUSES, type JobManager, type JobRecord, type JobStatus } from '../index';
+import { JOB_STATUSES, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
-import { findVisibleJob, listAcross, managersOf } from './managers';
-import { visibilityOf, type Visibility } from './requester';
+import { cancelVisibleJob, findVisibleJob, listAcross, managerFor, managersOf, type McpJobOptions } from './managers';
+import { visibilityOf } from './requester';
 import { addTool } from './add-tool';
 import type { McpServerLike } from './shapes';
 
-/** Options of `registerJobTools()` and `registerSmartTool()`. */
-export interface McpJobOptions {
-  /** The manager that owns the jobs. @default the JobManager of the container given to configureSmartAsync() */
-  manager?: JobManager;
-}
-
-/** @internal The manager to use for one request. */
-export function managerFor(opts: McpJobOptions | undefined): JobManager {
-  return opts?.manager ?? currentJobManager();
-}
-
-/** @internal The job `id` from whichever manager of `server` holds it, if the request may see it; else JOB_NOT_FOUND. */
-export function findVisible(server: object, opts: McpJobOptions | undefined, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
-  return findVisibleJob(managersOf(server, managerFor(opts)), id, v);
-}
+export type { McpJobOptions } from './managers';
 
 const statusSchema = z.enum(JOB_STATUSES as [JobStatus, ...JobStatus[]]);
 /** A job id: a UUID (anything else is refused without being echoed back). */
@@ -46,7 +32,7 @@ export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): v
       inputSchema: z.object({ job_id: jobIdSchema }),
       annotations: { readOnlyHint: true },
     },
-    ({ job_id }, extra) => toolResult(async () => ({ job: (await findVisible(server, opts, job_id, visibilityOf(extra))).job })),
+    ({ job_id }, extra) => toolResult(async () => ({ job: (await findVisibleJob(managersOf(server, managerFor(opts)), job_id, visibilityOf(extra))).job })),
   );
   addTool(
     server,
@@ -80,8 +66,7 @@ export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): v
     },
     ({ job_id, reason }, extra) =>
       toolResult(async () => {
-        const { job, manager } = await findVisible(server, opts, job_id, visibilityOf(extra));
-        return { job: await manager.cancel(job.id, reason, { owner: job.owner }) };
+        return { job: await cancelVisibleJob(managersOf(server, managerFor(opts)), job_id, visibilityOf(extra), reason) };
       }),
   );
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { currentJobManager, isJobTicket, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
+import { isJobTicket } from '../index';
 import { addTool, isV1Server } from './add-tool';
 import { toCallToolResult, toolResult } from './call-tool-result';
 import { noteManager } from './managers';
-import type { McpJobOptions } from './register-job-tools';
-import { ownerOf, viewOf } from './requester';
+import type { McpJobOptions } from './managers';
+import { callWithRequest, viewOf } from './requester';
 import type { McpServerLike, McpToolAnnotations, McpToolResult, ToolContextOf, ToolExtra, V2Context } from './shapes';
-import { createTaskResult, declaresTasks, ensureTaskExtension, servesTasks } from './task-extension';
-import { registerTaskTool, type SmartTaskOptions } from './tasks';
+import { createTaskResult, declaresTasks, ensureTaskExtension, servesTasks } from './tasks-extension-2026-07-28';
+import { registerTaskTool, type SmartTaskOptions } from './tasks-2025-11-25';
 
 /** The fields `registerSmartTool()` adds to a tool's input schema. */
 export const smartToolFields = {
@@ -32,50 +32,6 @@ export interface SmartToolConfig<Shape extends z.ZodRawShape> {
 /** Options of `registerSmartTool()`. */
 export interface SmartToolOptions extends McpJobOptions, SmartTaskOptions {}
 
-/**
- * @internal Runs the tool handler with the request's owner, cancellation, progress and manager as
- * call options, so the decorated method it calls does the rest. Progress notifications are
- * coalesced: at most one per `progressIntervalMs` per request, and the last report is always
- * sent before the response.
- */
-export function callWithRequest<T>(extra: ToolExtra | V2Context, fn: () => T, extraOptions: CallOptions = {}, manager?: JobManager): T {
-  const request = viewOf(extra);
-  const token = request.progressToken;
-  let open = true;
-  let onProgress: ((p: JobProgress) => void) | undefined;
-  let flush = (): void => undefined;
-  if (token !== undefined) {
-    const interval = (manager ?? currentJobManager()).progressIntervalMs;
-    let last = 0;
-    let pending: JobProgress | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const send = (p: JobProgress): void => {
-      last = Date.now();
-      request.notify('notifications/progress', { progressToken: token, progress: p.current, total: p.total, message: p.message }).catch(() => undefined);
-    };
-    flush = () => {
-      clearTimeout(timer);
-      timer = undefined;
-      if (pending && open) send(pending);
-      pending = undefined;
-    };
-    onProgress = (p) => {
-      if (!open) return;
-      pending = p;
-      const wait = last + interval - Date.now();
-      if (wait <= 0) return flush();
-      timer ??= setTimeout(flush, wait);
-    };
-  }
-  const result = withCallOptions({ owner: ownerOf(request), signal: request.signal, onProgress, manager, ...extraOptions }, fn);
-  // The last report goes out before the response; after it, a background job's progress goes to its record only.
-  const close = (): void => {
-    flush();
-    open = false;
-  };
-  void Promise.resolve(result).then(close, close);
-  return result;
-}
 
 /**
  * Makes a decorated service method an MCP tool, on an `McpServer` of either SDK line (v1's
@@ -111,7 +67,7 @@ export function registerSmartTool<S extends McpServerLike, Shape extends z.ZodRa
     if (!opts?.tasks) return addTool(server, name, tool, run) as ReturnType<S['registerTool']>;
     if (opts.manager) noteManager(opts.tasks, opts.manager);
     const tasks = opts.tasks;
-    return registerTaskTool(server, name, tool, run, call, tasks, () => opts.manager ?? tasks.primary(), callWithRequest) as ReturnType<S['registerTool']>;
+    return registerTaskTool(server, name, tool, run, call, tasks, () => opts.manager ?? tasks.primary()) as ReturnType<S['registerTool']>;
   }
   ensureTaskExtension(server);
   // A request that declares the tasks extension gets a task where others get a ticket.

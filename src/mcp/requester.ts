@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { JobNotFoundError, type JobManager, type JobRecord } from '../index';
+import { currentJobManager, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
 import type { ToolExtra, V2Context } from './shapes';
 
 /** @internal One view of a request, from a v1 `extra` or a v2 `ctx`. */
@@ -79,10 +79,47 @@ export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | '
   return { owner, anonymous: owner === undefined && v.overHttp };
 }
 
-/** @internal A job the request may see, or JOB_NOT_FOUND. */
-export async function visibleJob(manager: JobManager, id: string, v: Visibility): Promise<JobRecord> {
-  const job = await manager.get(id, { owner: v.owner });
-  if (!job || (v.anonymous && job.owner !== undefined)) throw new JobNotFoundError(id);
-  return job;
+/**
+ * @internal Runs the tool handler with the request's owner, cancellation, progress and manager as
+ * call options, so the decorated method it calls does the rest. Progress notifications are
+ * coalesced: at most one per `progressIntervalMs` per request, and the last report is always
+ * sent before the response.
+ */
+export function callWithRequest<T>(extra: ToolExtra | V2Context, fn: () => T, extraOptions: CallOptions = {}, manager?: JobManager): T {
+  const request = viewOf(extra);
+  const token = request.progressToken;
+  let open = true;
+  let onProgress: ((p: JobProgress) => void) | undefined;
+  let flush = (): void => undefined;
+  if (token !== undefined) {
+    const interval = (manager ?? currentJobManager()).progressIntervalMs;
+    let last = 0;
+    let pending: JobProgress | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const send = (p: JobProgress): void => {
+      last = Date.now();
+      request.notify('notifications/progress', { progressToken: token, progress: p.current, total: p.total, message: p.message }).catch(() => undefined);
+    };
+    flush = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (pending && open) send(pending);
+      pending = undefined;
+    };
+    onProgress = (p) => {
+      if (!open) return;
+      pending = p;
+      const wait = last + interval - Date.now();
+      if (wait <= 0) return flush();
+      timer ??= setTimeout(flush, wait);
+    };
+  }
+  const result = withCallOptions({ owner: ownerOf(request), signal: request.signal, onProgress, manager, ...extraOptions }, fn);
+  // The last report goes out before the response; after it, a background job's progress goes to its record only.
+  const close = (): void => {
+    flush();
+    open = false;
+  };
+  void Promise.resolve(result).then(close, close);
+  return result;
 }
-

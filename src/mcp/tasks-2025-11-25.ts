@@ -11,9 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
 import type { ToolConfig } from './add-tool';
 import { toCallToolResult, toolError } from './call-tool-result';
-import { findVisibleJob, listAcross, managersOf } from './managers';
-import { currentRequest, requesterOf, visibilityOf, type Visibility } from './requester';
-import type { McpServerLike, McpToolResult, ToolExtra, V2Context } from './shapes';
+import { cancelVisibleJob, findVisibleJob, listAcross, lookupVisibleJob, managersOf } from './managers';
+import { callWithRequest, currentRequest, requesterOf, visibilityOf, type Visibility } from './requester';
+import type { McpServerLike, McpToolResult, ToolExtra } from './shapes';
 
 /** A native MCP task of protocol 2025-11-25 (the v1 SDK's `Task`). */
 export interface McpTask {
@@ -126,10 +126,7 @@ export class JobTaskStore {
   async getTask(taskId: string, sessionId?: string): Promise<McpTask | null> {
     const inline = this.inline.get(taskId);
     if (inline) return inline.task;
-    const found = await this.find(taskId, this.visibility(sessionId)).catch((e: unknown) => {
-      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') return undefined;
-      throw e;
-    });
+    const found = await lookupVisibleJob(managersOf(this, this.manager()), taskId, this.visibility(sessionId));
     return found ? this.toTask(found.job) : null;
   }
 
@@ -154,8 +151,7 @@ export class JobTaskStore {
 
   async updateTaskStatus(taskId: string, status: McpTask['status'], statusMessage?: string, sessionId?: string): Promise<void> {
     if (status !== 'cancelled') return;
-    const { job, manager } = await this.find(taskId, this.visibility(sessionId));
-    await manager.cancel(job.id, statusMessage, { owner: job.owner });
+    await cancelVisibleJob(managersOf(this, this.manager()), taskId, this.visibility(sessionId), statusMessage);
   }
 
   async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: McpTask[]; nextCursor?: string }> {
@@ -222,7 +218,6 @@ export function registerTaskTool(
   handler: (args: unknown, extra: ToolExtra) => unknown,
   store: JobTaskStore,
   manager: () => JobManager,
-  callWithRequest: <T>(extra: ToolExtra | V2Context, fn: () => T, options: { asyncMode: boolean; owner?: string }, manager?: JobManager) => T,
 ): unknown {
   const server = mcp as unknown as V1TaskServer;
   const tool = server.experimental.tasks.registerToolTask(

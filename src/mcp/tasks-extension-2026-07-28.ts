@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { emitSmartAsyncWarning, SmartAsyncConfigError, type JobManager, type JobRecord } from '../index';
 import { toCallToolResult, toolError } from './call-tool-result';
-import { findVisible, type McpJobOptions } from './register-job-tools';
+import { findVisibleJob, lookupVisibleJob, managerFor, managersOf, type McpJobOptions } from './managers';
 import { viewOf, visibilityOf, type RequestView } from './requester';
 import type { McpServerLike, V2Context } from './shapes';
 
@@ -137,12 +137,14 @@ function install(server: McpServerLike): void {
     if (!declaresTasks(viewOf(ctx))) {
       throw rpcError(MISSING_CLIENT_CAPABILITY, 'Missing required client capability', { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } });
     }
+    let found;
     try {
-      return await findVisible(server, served.get(server), taskId, visibilityOf(ctx));
+      found = await lookupVisibleJob(managersOf(server, managerFor(served.get(server))), taskId, visibilityOf(ctx));
     } catch (e) {
-      if ((e as { code?: unknown })?.code === 'JOB_NOT_FOUND') throw rpcError(INVALID_PARAMS, 'Failed to retrieve task: Task not found');
       throw rpcError(INTERNAL_ERROR, e instanceof Error ? e.message : String(e));
     }
+    if (!found) throw rpcError(INVALID_PARAMS, 'Failed to retrieve task: Task not found');
+    return found;
   };
   low.setRequestHandler('tasks/get', { params }, async ({ taskId }, ctx) => ({ ...taskOf((await find(taskId, ctx)).job, served.get(server)) }));
   // No smart tool asks the client for input, so an update only has to name a task the caller may see.
@@ -161,7 +163,7 @@ function install(server: McpServerLike): void {
  */
 export async function createTaskResult(server: McpServerLike, jobId: string, ctx: V2Context): Promise<Record<string, unknown>> {
   const opts = served.get(server);
-  const { job } = await findVisible(server, opts, jobId, visibilityOf(ctx));
+  const { job } = await findVisibleJob(managersOf(server, managerFor(opts)), jobId, visibilityOf(ctx));
   const { result: _result, error: _error, ...task } = taskOf(job, opts);
   return { resultType: 'task', ...task };
 }
