@@ -4,6 +4,7 @@ export { SmartAsync, SmartAsyncDefaults, type SmartAsyncMethodDecorator, type Sm
 export { JobManager } from './manager/job-manager';
 export { jobContext, withCallOptions, type JobContext, type CallOptions } from './manager/job-context';
 export { jobStatus } from './manager/job-status';
+export { canList, canSee, EVERY_JOB, viewerOf, type Viewer } from './manager/viewer';
 export { configureSmartAsync, smartAsyncContainer, currentJobManager, bindJobManager, jobManagerFor, type ConfigureOptions } from './manager/configure';
 export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } from './decorator/metadata';
 export { isJobTicket, SWITCH_MESSAGE } from './job/ticket';

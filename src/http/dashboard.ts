@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpReply } from './reply';
 import { JobRoutes, type JobsRequest } from './routes';
 import { dashboardPage } from './dashboard-page';
-import { SmartAsyncConfigError, type JobManager, type JobRecord } from '../index';
+import { SmartAsyncConfigError, type JobManager, type JobRecord, type Viewer } from '../index';
+import { viewerFor, type OwnerRule } from './owner';
 
 /** Options of `dashboardHandler()`. */
 export interface DashboardOptions<Req extends IncomingMessage = IncomingMessage> {
@@ -11,7 +12,7 @@ export interface DashboardOptions<Req extends IncomingMessage = IncomingMessage>
    * requester's id — the page shows their jobs only, and nothing to a request without one — or
    * `'none'` to show every job (trusted networks only). Required.
    */
-  owner: ((req: Req) => string | undefined) | 'none';
+  owner: OwnerRule<Req>;
   /** The manager whose jobs are shown. @default the configured one (`currentJobManager()`), at each request */
   manager?: JobManager;
   /** Whether the page may cancel jobs (the requester's own, under the owner rule), or a function of the request that says. @default false */
@@ -56,11 +57,6 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
   }
   const title = typeof options.title === 'string' && options.title.length > 0 ? options.title.slice(0, 200) : 'smart-async jobs';
   const feeds = new LiveFeeds(routes, refreshMs);
-  /** The view's owner, as the routes' rule reads it (pages of one owner and filters share one read). */
-  const ownerOf = (req: Req): string | undefined => {
-    const id = options.owner === 'none' ? undefined : options.owner(req);
-    return typeof id === 'string' && id.length > 0 ? id : undefined;
-  };
   const canCancel = (req: Req): boolean => (typeof options.cancel === 'function' ? options.cancel(req) === true : options.cancel === true);
 
   const internal = (res: ServerResponse): void => {
@@ -99,7 +95,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
       return void res.end(page);
     }
     if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
-    if (path === '/api/events' && req.method === 'GET') return feeds.subscribe(req, res, ownerOf(req), pick(query, ['status', 'label', 'limit']));
+    if (path === '/api/events' && req.method === 'GET') return feeds.subscribe(req, res, viewerFor(options.owner, req), pick(query, ['status', 'label', 'limit']));
     const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel)?$/.exec(path);
     if (m && !m[2] && req.method === 'GET') return answer({ method: 'GET', id: m[1], query: {} });
     if (m && m[2] && req.method === 'POST') {
@@ -141,10 +137,10 @@ class LiveFeeds<Req> {
   ) {}
 
   /** Streams the view `(owner, query)` to `res` until either side closes. */
-  subscribe(req: Req, res: ServerResponse, owner: string | undefined, query: Record<string, string>): void {
+  subscribe(req: Req, res: ServerResponse, viewer: Viewer, query: Record<string, string>): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(`retry: ${Math.max(1000, this.refreshMs)}\n\n`);
-    const key = JSON.stringify([owner ?? null, query.status ?? null, query.label ?? null, query.limit ?? null]);
+    const key = JSON.stringify([viewer.owner ?? null, viewer.anonymous, query.status ?? null, query.label ?? null, query.limit ?? null]);
     let feed = this.feeds.get(key);
     if (!feed) {
       feed = { req, query, subscribers: new Set(), timer: undefined };

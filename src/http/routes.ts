@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { activeHeaders, errorReply, type HttpReply } from './reply';
-import { JOB_STATUSES, JobNotFoundError, SmartAsyncConfigError, currentJobManager, parseOrThrow, type JobManager, type JobStatus } from '../index';
+import { canList, canSee, JOB_STATUSES, JobNotFoundError, SmartAsyncConfigError, currentJobManager, parseOrThrow, type JobManager, type JobRecord, type JobStatus } from '../index';
+import { isOwnerRule, viewerFor, type OwnerRule } from './owner';
 
 /** Options of `expressJobs()` and `fastifyJobs()`. */
 export interface JobRoutesOptions<Req = unknown> {
@@ -9,7 +10,7 @@ export interface JobRoutesOptions<Req = unknown> {
    * ones launched with that `owner`), or `'none'` to expose every job (trusted networks only).
    * Required: the routes refuse to be created without an owner rule.
    */
-  owner: ((req: Req) => string | undefined) | 'none';
+  owner: OwnerRule<Req>;
   /** The manager whose jobs are served. @default the configured one (`currentJobManager()`), at each request */
   manager?: JobManager;
   /** `Retry-After` (seconds) while a job is active. @default 2 */
@@ -53,7 +54,7 @@ export class JobRoutes<Req> {
 
   /** @throws SmartAsyncConfigError without an owner rule. */
   constructor(private readonly options: JobRoutesOptions<Req>) {
-    if (options?.owner !== 'none' && typeof options?.owner !== 'function') {
+    if (!isOwnerRule(options?.owner)) {
       throw new SmartAsyncConfigError("The jobs routes need an owner rule: `owner: (req) => string | undefined`, or `owner: 'none'` to expose every job (trusted networks only)");
     }
     this.retryAfter = options.retryAfterSeconds ?? 2;
@@ -70,19 +71,22 @@ export class JobRoutes<Req> {
 
   private async route(req: Req, r: JobsRequest): Promise<HttpReply> {
     const manager = this.options.manager ?? currentJobManager();
-    const owner = this.options.owner === 'none' ? undefined : this.ownerOf(req);
+    const viewer = viewerFor(this.options.owner, req);
     if (r.id === undefined) {
       if (r.method !== 'GET') return methodNotAllowed();
       const q = parseOrThrow(listQuery, r.query, 'GET /');
-      // An identity-less request under an owner rule sees nothing, not everything.
-      if (this.options.owner !== 'none' && owner === undefined) return { status: 200, headers: {}, body: { jobs: [] } };
-      return { status: 200, headers: {}, body: { jobs: await manager.list({ status: q.status, label: q.label, limit: q.limit ?? 50, owner }) } };
+      if (!canList(viewer)) return { status: 200, headers: {}, body: { jobs: [] } };
+      return { status: 200, headers: {}, body: { jobs: await manager.list({ status: q.status, label: q.label, limit: q.limit ?? 50, owner: viewer.owner }) } };
     }
     if (!uuid.safeParse(r.id).success) throw new JobNotFoundError('(not a job id)');
-    const scope = { owner: this.options.owner === 'none' ? undefined : (owner ?? '\u0000nobody') };
+    const visible = async (id: string): Promise<JobRecord> => {
+      const job = await manager.get(id);
+      if (!job || !canSee(viewer, job)) throw new JobNotFoundError(id);
+      return job;
+    };
     if (r.sub === 'result') {
       if (r.method !== 'GET') return methodNotAllowed();
-      const { job } = await manager.status(r.id, scope);
+      const job = await visible(r.id);
       if (job.status === 'completed') return { status: 200, headers: {}, body: job.result };
       if (job.status === 'pending' || job.status === 'running') {
         return { status: 409, headers: activeHeaders(job, this.retryAfter), body: { error: { code: 'JOB_ACTIVE', message: `Job ${job.id} is ${job.status}; try again later`, status: job.status } } };
@@ -91,19 +95,15 @@ export class JobRoutes<Req> {
     }
     if (r.sub !== undefined) throw new JobNotFoundError(r.id);
     if (r.method === 'GET') {
-      const { job } = await manager.status(r.id, scope);
+      const job = await visible(r.id);
       return { status: 200, headers: activeHeaders(job, this.retryAfter), body: { job } };
     }
     if (r.method === 'DELETE') {
       const reason = typeof r.query.reason === 'string' ? r.query.reason.slice(0, 1000) : 'Cancelled over HTTP';
-      return { status: 200, headers: {}, body: { job: await manager.cancel(r.id, reason, scope) } };
+      const job = await visible(r.id);
+      return { status: 200, headers: {}, body: { job: await manager.cancel(job.id, reason, { owner: job.owner }) } };
     }
     return methodNotAllowed();
-  }
-
-  private ownerOf(req: Req): string | undefined {
-    const id = (this.options.owner as (req: Req) => string | undefined)(req);
-    return typeof id === 'string' && id.length > 0 ? id : undefined;
   }
 }
 

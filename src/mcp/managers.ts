@@ -1,5 +1,4 @@
-import { currentJobManager, JobNotFoundError, type JobFilter, type JobManager, type JobRecord } from '../index';
-import type { Visibility } from './requester';
+import { canSee, currentJobManager, JobNotFoundError, type JobFilter, type JobManager, type JobRecord, type Viewer } from '../index';
 
 /** Options of `registerJobTools()` and `registerSmartTool()`. */
 export interface McpJobOptions {
@@ -33,23 +32,23 @@ export function managersOf(scope: object, primary: JobManager): JobManager[] {
 }
 
 /** @internal The job, from whichever of `managers` holds it, if the request may see it; `undefined` if none does. */
-export async function lookupVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager } | undefined> {
+export async function lookupVisibleJob(managers: Iterable<JobManager>, id: string, v: Viewer): Promise<{ job: JobRecord; manager: JobManager } | undefined> {
   for (const manager of managers) {
-    const job = await manager.get(id, { owner: v.owner });
-    if (job && !(v.anonymous && job.owner !== undefined)) return { job, manager };
+    const job = await manager.get(id);
+    if (job && canSee(v, job)) return { job, manager };
   }
   return undefined;
 }
 
 /** @internal The job, from whichever of `managers` holds it, if the request may see it; else JOB_NOT_FOUND. */
-export async function findVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+export async function findVisibleJob(managers: Iterable<JobManager>, id: string, v: Viewer): Promise<{ job: JobRecord; manager: JobManager }> {
   const found = await lookupVisibleJob(managers, id, v);
   if (!found) throw new JobNotFoundError(id);
   return found;
 }
 
 /** @internal Cancels a job the request may see, in the manager that holds it (JOB_NOT_FOUND otherwise). */
-export async function cancelVisibleJob(managers: Iterable<JobManager>, id: string, v: Visibility, reason: string | undefined): Promise<JobRecord> {
+export async function cancelVisibleJob(managers: Iterable<JobManager>, id: string, v: Viewer, reason: string | undefined): Promise<JobRecord> {
   const { job, manager } = await findVisibleJob(managers, id, v);
   return manager.cancel(job.id, reason, { owner: job.owner });
 }

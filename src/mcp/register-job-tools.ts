@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATUSES, type JobStatus } from '../index';
+import { canList, JOB_STATUSES, type JobStatus } from '../index';
 import { toolResult } from './call-tool-result';
 import { cancelVisibleJob, findVisibleJob, listAcross, managerFor, managersOf, type McpJobOptions } from './managers';
 import { visibilityOf } from './requester';
@@ -51,7 +51,7 @@ export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): v
       toolResult(async () => {
         const v = visibilityOf(extra);
         // An HTTP request without identity lists nothing: ids are capabilities, a list is not.
-        if (v.anonymous) return { jobs: [] };
+        if (!canList(v)) return { jobs: [] };
         return { jobs: await listAcross(managersOf(server, managerFor(opts)), { status, label, limit: limit ?? 20, owner: v.owner }) };
       }),
   );

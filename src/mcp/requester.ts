@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { currentJobManager, withCallOptions, type CallOptions, type JobManager, type JobProgress } from '../index';
+import { currentJobManager, EVERY_JOB, viewerOf, withCallOptions, type CallOptions, type JobManager, type JobProgress, type Viewer } from '../index';
 import type { ToolExtra, V2Context } from './shapes';
 
 /** @internal One view of a request, from a v1 `extra` or a v2 `ctx`. */
@@ -61,22 +61,15 @@ export function ownerOf(v: RequestView): string | undefined {
 export const currentRequest = new AsyncLocalStorage<Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'>>();
 
 /**
- * Who may see which job. A request with an identity sees its own jobs. One without (no auth, no
- * session) sees, over HTTP, only jobs created without an owner, by id — a job id is an
- * unguessable capability — and lists nothing; over stdio (one client) it sees everything.
+ * @internal Who the request is, under the core's one rule (`canSee`): a request with an identity
+ * sees its own jobs; one without (no auth, no session) over HTTP sees by id only jobs created
+ * without an owner and lists nothing; over stdio (one client) it sees everything.
  */
-export interface Visibility {
-  owner: string | undefined;
-  /** An HTTP request without identity. */
-  anonymous: boolean;
-}
-
-/** @internal The visibility of a request. */
-export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | V2Context | undefined, fallbackOwner?: string): Visibility {
-  if (!extra) return { owner: fallbackOwner, anonymous: false };
+export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | V2Context | undefined, fallbackOwner?: string): Viewer {
+  if (!extra) return fallbackOwner === undefined ? EVERY_JOB : viewerOf(fallbackOwner);
   const v = viewOf(extra);
   const owner = ownerOf(v);
-  return { owner, anonymous: owner === undefined && v.overHttp };
+  return owner === undefined && !v.overHttp ? EVERY_JOB : viewerOf(owner);
 }
 
 /**

@@ -8,11 +8,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord } from '../index';
+import { canList, currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord, type Viewer } from '../index';
 import type { ToolConfig } from './add-tool';
 import { toCallToolResult, toolError } from './call-tool-result';
 import { cancelVisibleJob, findVisibleJob, listAcross, lookupVisibleJob, managersOf } from './managers';
-import { callWithRequest, currentRequest, requesterOf, visibilityOf, type Visibility } from './requester';
+import { callWithRequest, currentRequest, requesterOf, visibilityOf } from './requester';
 import type { McpServerLike, McpToolResult, ToolExtra } from './shapes';
 
 /** A native MCP task of protocol 2025-11-25 (the v1 SDK's `Task`). */
@@ -79,12 +79,12 @@ export class JobTaskStore {
   }
 
   /** The job of a task, from whichever manager holds it, if the request may see it. */
-  private find(taskId: string, v: Visibility): Promise<{ job: JobRecord; manager: JobManager }> {
+  private find(taskId: string, v: Viewer): Promise<{ job: JobRecord; manager: JobManager }> {
     return findVisibleJob(managersOf(this, this.manager()), taskId, v);
   }
 
   /** Who asks: the request being served (auth client id, else session id), else the session the SDK passes. */
-  private visibility(sessionId: string | undefined): Visibility {
+  private visibility(sessionId: string | undefined): Viewer {
     return visibilityOf(currentRequest.getStore(), sessionId);
   }
 
@@ -159,7 +159,7 @@ export class JobTaskStore {
     if (!Number.isInteger(offset) || offset < 0) throw new SmartAsyncConfigError(`Expected a task list cursor from a previous page, got ${JSON.stringify(cursor)}`);
     const page = 50;
     const v = this.visibility(sessionId);
-    if (v.anonymous) return { tasks: [] };
+    if (!canList(v)) return { tasks: [] };
     const jobs = await listAcross(managersOf(this, this.manager()), { owner: v.owner, limit: offset + page + 1 });
     const tasks = jobs.slice(offset, offset + page).map((j) => this.toTask(j));
     return jobs.length > offset + page ? { tasks, nextCursor: String(offset + page) } : { tasks };

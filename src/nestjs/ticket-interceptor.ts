@@ -1,6 +1,6 @@
 import { HttpException, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, map, throwError, type Observable } from 'rxjs';
-import { isJobTicket, SmartAsyncError, withCallOptions } from '../index';
+import { isJobTicket, SmartAsyncError, viewerOf, withCallOptions } from '../index';
 import { errorReply, httpReply } from '../http';
 import { pinStatus } from './http-response';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
@@ -33,7 +33,7 @@ export class SmartAsyncTicketInterceptor implements NestInterceptor {
     const raw = res.raw ?? res;
     if (typeof raw.once === 'function') raw.once('close', () => ac.abort(new Error('The client closed the request')));
     const rule = this.options.owner;
-    const owner = typeof rule === 'function' ? ownerOf(rule as (req: unknown) => unknown, http.getRequest()) : undefined;
+    const owner = typeof rule === 'function' ? viewerOf(rule(http.getRequest())).owner : undefined;
     // The handler runs inside these options: Nest binds its async context where handle() is called.
     const handled = withCallOptions({ owner, signal: ac.signal }, () => next.handle()).pipe(
       // The library's errors answer as the jobs routes do (SMART_ASYNC_CONFIG → 400, STORE_UNAVAILABLE → 503
@@ -60,8 +60,3 @@ export class SmartAsyncTicketInterceptor implements NestInterceptor {
 Inject(SMART_ASYNC_JOBS_PATH)(SmartAsyncTicketInterceptor, undefined as never, 0);
 Inject(SMART_ASYNC_MODULE_OPTIONS)(SmartAsyncTicketInterceptor, undefined as never, 1);
 Injectable()(SmartAsyncTicketInterceptor);
-
-function ownerOf(rule: (req: unknown) => unknown, req: unknown): string | undefined {
-  const id = rule(req);
-  return typeof id === 'string' && id.length > 0 ? id : undefined;
-}

@@ -142,6 +142,17 @@ describe.each(apps)('%s', (_, start) => {
     expect(nobody.jobs).toEqual([]); // no identity, nothing listed
   });
 
+  test('a requester without identity (the one rule of HTTP and MCP): by id only jobs created without an owner; no list', async () => {
+    const owned = (await (await post({ ms: 5_000, async_mode: true }, 'ann')).json()) as { job_id: string };
+    const ownerless = (await (await fetch(`${base}/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms: 5_000, async_mode: true }) })).json()) as { job_id: string };
+    expect((await fetch(`${base}/jobs/${owned.job_id}`)).status).toBe(404);
+    const seen = await fetch(`${base}/jobs/${ownerless.job_id}`);
+    expect(seen.status).toBe(200); // its id is the capability
+    expect(((await seen.json()) as { job: { owner?: string } }).job.owner).toBeUndefined();
+    expect(((await (await fetch(`${base}/jobs`)).json()) as { jobs: unknown[] }).jobs).toEqual([]);
+    expect((await get(`/jobs/${ownerless.job_id}`, 'ann')).status).toBe(404); // an owner sees only their own
+  });
+
   test('a client that goes away after its 202 does not stop the job', async () => {
     const res = await post({ ms: 300 });
     expect(res.status).toBe(202);
