@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpReply } from './reply';
+import { sendNode, type HttpReply } from './reply';
 import { JobRoutes, type JobsRequest } from './routes';
 import { dashboardPage } from './dashboard-page';
 import { SmartAsyncConfigError, type JobManager, type JobRecord, type Viewer } from '../index';
@@ -30,11 +30,6 @@ const CANCEL_HEADER = 'x-requested-with';
 
 const pick = (query: Record<string, string>, keys: string[]): Record<string, string> => Object.fromEntries(keys.filter((k) => query[k] !== undefined).map((k) => [k, query[k]!]));
 
-function send(res: ServerResponse, reply: HttpReply): void {
-  res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(reply.body));
-}
-
 const forbidden = (message: string): HttpReply => ({ status: 403, headers: {}, body: { error: { code: 'FORBIDDEN', message } } });
 
 /**
@@ -61,7 +56,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
 
   const internal = (res: ServerResponse): void => {
     if (res.headersSent) res.end();
-    else send(res, { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'The dashboard failed to answer' } } });
+    else sendNode(res, { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'The dashboard failed to answer' } } });
   };
   // A hook of the app's that throws (the owner rule, `cancel`) is a 500, never an exception
   // thrown out of a request listener (which would bring a plain node:http server down).
@@ -80,7 +75,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     // JobRoutes.handle turns errors into replies; what is left (a write to a closed socket) ends the response.
     const answer = (r: JobsRequest): void =>
       void routes.handle(req, r).then(
-        (reply) => send(res, reply),
+        (reply) => sendNode(res, reply),
         () => internal(res),
       );
     if (path === '/' && req.method === 'GET') {
@@ -99,12 +94,12 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel)?$/.exec(path);
     if (m && !m[2] && req.method === 'GET') return answer({ method: 'GET', id: m[1], query: {} });
     if (m && m[2] && req.method === 'POST') {
-      if (!canCancel(req)) return send(res, forbidden('Cancelling is not allowed from this dashboard'));
-      if (req.headers[CANCEL_HEADER] !== 'smart-async') return send(res, forbidden(`A cancel needs the header ${CANCEL_HEADER}: smart-async`));
+      if (!canCancel(req)) return sendNode(res, forbidden('Cancelling is not allowed from this dashboard'));
+      if (req.headers[CANCEL_HEADER] !== 'smart-async') return sendNode(res, forbidden(`A cancel needs the header ${CANCEL_HEADER}: smart-async`));
       return answer({ method: 'DELETE', id: m[1], query: { reason: 'Cancelled from the dashboard' } });
     }
     if (next) return next();
-    send(res, { status: 404, headers: {}, body: { error: { code: 'NOT_FOUND', message: 'Not found' } } });
+    sendNode(res, { status: 404, headers: {}, body: { error: { code: 'NOT_FOUND', message: 'Not found' } } });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpReply } from './reply';
-import { JobRoutes, type JobRoutesOptions } from './routes';
+import { JOB_ROUTES, jobsRequest, JobRoutes, type JobRoutesOptions } from './routes';
 
 /**
  * What the jobs router needs of a request: Express's `Request` (4 or 5) is one. Structural, so
@@ -28,10 +28,7 @@ export function sendExpress(res: ExpressLikeResponse, reply: HttpReply): void {
 }
 
 interface ExpressRouterModule {
-  Router(): ExpressLikeRouter & {
-    get(path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void): void;
-    delete(path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void): void;
-  };
+  Router(): ExpressLikeRouter & Record<'get' | 'delete', (path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void) => void>;
 }
 
 /**
@@ -49,13 +46,8 @@ export function expressJobs<Req extends ExpressLikeRequest = ExpressLikeRequest>
   const routes = new JobRoutes<Req>(options);
   const express = require('express') as ExpressRouterModule;
   const router = express.Router();
-  const serve = (sub?: string) => (req: ExpressLikeRequest, res: ExpressLikeResponse) => {
-    const id = typeof req.params.id === 'string' ? req.params.id : undefined;
-    void routes.handle(req as Req, { method: req.method ?? 'GET', id, sub, query: (req.query ?? {}) as Record<string, unknown> }).then((reply) => sendExpress(res, reply));
-  };
-  router.get('/', serve());
-  router.get('/:id', serve());
-  router.delete('/:id', serve());
-  router.get('/:id/result', serve('result'));
+  for (const route of JOB_ROUTES) {
+    router[route.method === 'GET' ? 'get' : 'delete'](`/${route.path}`, (req, res) => void routes.handle(req as Req, jobsRequest(route, req)).then((reply) => sendExpress(res, reply)));
+  }
   return router;
 }

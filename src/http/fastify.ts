@@ -1,5 +1,5 @@
 import type { HttpReply } from './reply';
-import { JobRoutes, type JobRoutesOptions } from './routes';
+import { JOB_ROUTES, jobsRequest, JobRoutes, type JobRoutesOptions } from './routes';
 
 /** What the plugin needs of a request: Fastify's `FastifyRequest` (4 or 5) is one. Structural: no `fastify` types needed. */
 export interface FastifyLikeRequest {
@@ -37,12 +37,7 @@ export function sendFastify(reply: FastifyLikeReply, r: HttpReply): FastifyLikeR
  */
 export async function fastifyJobs<Req extends FastifyLikeRequest = FastifyLikeRequest>(fastify: FastifyLikeInstance, options: JobRoutesOptions<Req>): Promise<void> {
   const routes = new JobRoutes<Req>(options);
-  const serve = (sub?: string) => async (req: FastifyLikeRequest, reply: FastifyLikeReply) => {
-    const id = (req.params as { id?: string } | undefined)?.id;
-    return sendFastify(reply, await routes.handle(req as Req, { method: req.method, id, sub, query: (req.query ?? {}) as Record<string, unknown> }));
-  };
-  fastify.get('/', serve());
-  fastify.get('/:id', serve());
-  fastify.delete('/:id', serve());
-  fastify.get('/:id/result', serve('result'));
+  for (const route of JOB_ROUTES) {
+    fastify[route.method === 'GET' ? 'get' : 'delete'](`/${route.path}`, async (req, reply) => sendFastify(reply, await routes.handle(req as Req, jobsRequest(route, req))));
+  }
 }

@@ -5,8 +5,9 @@
  * routes. Express and Fastify are optional peers; the types are structural, so neither's types
  * are needed to compile. `dashboardHandler()` serves a live jobs page from any Node HTTP app.
  */
-export { httpReply, errorReply, activeHeaders, type HttpReply, type HttpReplyOptions } from './reply';
-export { JobRoutes, type JobRoutesOptions, type JobsRequest } from './routes';
+export { httpReply, errorReply, activeHeaders, sendNode, type HttpReply, type HttpReplyOptions } from './reply';
+export { JobRoutes, JOB_ROUTES, jobsRequest, type JobRoute, type JobRoutesOptions, type JobsRequest } from './routes';
+export type { OwnerRule } from './owner';
 export { dashboardHandler, type DashboardHandler, type DashboardOptions } from './dashboard';
 export { expressJobs, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse, type ExpressLikeRouter } from './express';
 export { fastifyJobs, sendFastify, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest } from './fastify';

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { SmartAsyncError, isFinal, isJobTicket, toJsonResult, type JobRecord } from '../index';
 
 /** What an HTTP response should be: status, headers and a JSON body. */
@@ -62,4 +63,10 @@ export function errorReply(error: unknown, retryAfterSeconds = DEFAULT_RETRY_AFT
 /** `Retry-After` (seconds) while a job is active, none once it is final. */
 export function activeHeaders(job: JobRecord, retryAfterSeconds: number): Record<string, string> {
   return isFinal(job.status) ? {} : { 'retry-after': String(retryAfterSeconds) };
+}
+
+/** Sends a reply through a bare Node response (`node:http`; the dashboard's sender): JSON, never cached. */
+export function sendNode(res: ServerResponse, reply: HttpReply): void {
+  res.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(reply.body));
 }

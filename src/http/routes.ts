@@ -27,6 +27,28 @@ export interface JobsRequest {
   query: Record<string, unknown>;
 }
 
+/** One route of the jobs API: its method, its path under the mount (the syntax Express, Fastify and Nest share) and its kind. */
+export interface JobRoute {
+  method: 'GET' | 'DELETE';
+  path: '' | ':id' | ':id/result';
+  /** `result` for `/:id/result`. */
+  sub?: 'result';
+}
+
+/** The jobs API's routes: the one table the Express router, the Fastify plugin and the Nest controller are made from. */
+export const JOB_ROUTES: readonly JobRoute[] = Object.freeze([
+  { method: 'GET', path: '' },
+  { method: 'GET', path: ':id' },
+  { method: 'DELETE', path: ':id' },
+  { method: 'GET', path: ':id/result', sub: 'result' },
+]);
+
+/** The framework-free request of a framework's request on one of `JOB_ROUTES` (its `:id` param and query). */
+export function jobsRequest(route: JobRoute, req: { params?: unknown; query?: unknown }): JobsRequest {
+  const id = (req.params as { id?: unknown } | undefined)?.id;
+  return { method: route.method, id: route.path === '' ? undefined : typeof id === 'string' ? id : '', sub: route.sub, query: (req.query ?? {}) as Record<string, unknown> };
+}
+
 const uuid = z.string().uuid();
 const listQuery = z
   .object({

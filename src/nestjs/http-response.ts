@@ -1,4 +1,4 @@
-import type { HttpReply } from '../http';
+import { sendExpress, sendFastify, type ExpressLikeResponse, type FastifyLikeReply, type HttpReply } from '../http';
 
 /** An Express response or a Fastify reply, whichever the Nest platform gives. */
 interface ExpressResponse {
@@ -9,23 +9,14 @@ interface ExpressResponse {
 interface FastifyReply {
   code(code: number): unknown;
   header(name: string, value: string): unknown;
-  send(body: unknown): unknown;
 }
 
 const isExpress = (res: unknown): res is ExpressResponse => typeof (res as ExpressResponse).status === 'function' && typeof (res as ExpressResponse).json === 'function';
 
-/** @internal Sends a reply through the platform's response (Express or Fastify). */
+/** @internal Sends a reply through the platform's response: `smart-async/http`'s sender for Express or for Fastify. */
 export function send(res: unknown, reply: HttpReply): void {
-  if (isExpress(res)) {
-    res.status(reply.status);
-    res.set(reply.headers);
-    res.json(reply.body);
-    return;
-  }
-  const r = res as FastifyReply;
-  r.code(reply.status);
-  for (const [k, v] of Object.entries(reply.headers)) r.header(k, v);
-  r.send(reply.body);
+  if (isExpress(res)) sendExpress(res as ExpressLikeResponse, reply);
+  else sendFastify(res as FastifyLikeReply, reply);
 }
 
 /**
