@@ -18,7 +18,11 @@ const project = (displayName: string, tsconfig: string, testMatch: string[]): Co
 const config: Config = {
   projects: [
     project('legacy-decorators', '<rootDir>/tsconfig.json', ['<rootDir>/test/**/*.test.ts']),
-    project('standard-decorators', '<rootDir>/tsconfig.std.json', ['<rootDir>/test/core/**/*.test.ts', '<rootDir>/test/mcp/**/*.test.ts', '<rootDir>/test/http/**/*.test.ts']),
+    project('standard-decorators', '<rootDir>/tsconfig.std.json', [
+      '<rootDir>/test/core/**/*.test.ts',
+      '<rootDir>/test/mcp/**/*.test.ts',
+      '<rootDir>/test/http/**/*.test.ts',
+    ]),
   ],
   testTimeout: 30_000,
 };

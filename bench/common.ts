@@ -14,7 +14,8 @@ export async function measure(tasks: Record<string, () => unknown>, time = 800):
   return out;
 }
 
-export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
 export function percentile(sorted: number[], p: number): number {

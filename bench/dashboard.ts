@@ -6,11 +6,13 @@ import { dashboardHandler } from '../src/http';
 import { npmChromium } from '../test/support/browser';
 import { fmt, heading, row } from './common';
 
-
 /** The same jobs as a plain server-rendered table: what a browser needs at least to show them. */
 function staticTable(jobs: JobRecord[]): string {
   const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const rows = jobs.map((j) => `<tr><td>${j.status}</td><td>${esc(j.label)}</td><td><progress max="${j.progress?.total ?? 1}" value="${j.progress?.current ?? 0}"></progress></td><td>${esc(j.progress?.message ?? '')}</td></tr>`);
+  const rows = jobs.map(
+    (j) =>
+      `<tr><td>${j.status}</td><td>${esc(j.label)}</td><td><progress max="${j.progress?.total ?? 1}" value="${j.progress?.current ?? 0}"></progress></td><td>${esc(j.progress?.message ?? '')}</td></tr>`,
+  );
   return `<!doctype html><html><head><meta charset="utf-8"><title>static</title></head><body><table>${rows.join('')}</table></body></html>`;
 }
 
@@ -37,7 +39,9 @@ export async function benchDashboard(): Promise<void> {
   const jobs = await manager.list({ limit: 1000 });
   const handler = dashboardHandler({ manager, owner: 'none' });
   const table = staticTable(jobs);
-  const server = createServer((req, res) => (req.url === '/static' ? res.writeHead(200, { 'content-type': 'text/html' }).end(table) : handler(req, res)));
+  const server = createServer((req, res) =>
+    req.url === '/static' ? res.writeHead(200, { 'content-type': 'text/html' }).end(table) : handler(req, res),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { executablePath, args } = await npmChromium();
@@ -47,7 +51,13 @@ export async function benchDashboard(): Promise<void> {
       const page = await browser.newPage();
       const t0 = performance.now();
       await page.goto(url, { waitUntil: 'commit' });
-      await page.waitForFunction((s) => (globalThis as unknown as { document: { querySelectorAll(q: string): { length: number } } }).document.querySelectorAll(s).length === 1000, selector, { polling: 'raf' });
+      await page.waitForFunction(
+        (s) =>
+          (globalThis as unknown as { document: { querySelectorAll(q: string): { length: number } } }).document.querySelectorAll(s)
+            .length === 1000,
+        selector,
+        { polling: 'raf' },
+      );
       const ms = performance.now() - t0;
       await page.close();
       return ms;

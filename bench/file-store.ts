@@ -12,14 +12,26 @@ const run = promisify(execFile);
 
 function record(i: number): JobRecord {
   const t = new Date(Date.now() - 1000).toISOString();
-  return { id: randomUUID(), label: `old-${i}`, status: 'completed', created_at: t, started_at: t, completed_at: t, updated_at: t, result: { i, rows: 1000 }, error: null, progress: null };
+  return {
+    id: randomUUID(),
+    label: `old-${i}`,
+    status: 'completed',
+    created_at: t,
+    started_at: t,
+    completed_at: t,
+    updated_at: t,
+    result: { i, rows: 1000 },
+    error: null,
+    progress: null,
+  };
 }
 
 /** Fills a store with `n` settled jobs, directly. */
 async function preload(store: JobStore, n: number): Promise<void> {
   if (store instanceof SeedJsonStore) return store.preload(Array.from({ length: n }, (_, i) => record(i)));
   const batch = 1000;
-  for (let i = 0; i < n; i += batch) await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => store.create(record(i + k))));
+  for (let i = 0; i < n; i += batch)
+    await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => store.create(record(i + k))));
 }
 
 /** Durable explicit-async jobs launched and completed per second. */
@@ -44,7 +56,14 @@ export async function benchFileStore(seconds = 2): Promise<void> {
         const loose = new FileJobStore({ path: join(root, `file-${dir++}`), fsync: false });
         await preload(loose, stored);
         const looseRate = await throughput(loose, callers, seconds);
-        row([fmt(stored), callers, `${fmt(seedRate)}/s`, `${fmt(ourRate)}/s`, `${(ourRate / seedRate).toFixed(1)}×`, `${fmt(looseRate)}/s`]);
+        row([
+          fmt(stored),
+          callers,
+          `${fmt(seedRate)}/s`,
+          `${fmt(ourRate)}/s`,
+          `${(ourRate / seedRate).toFixed(1)}×`,
+          `${fmt(looseRate)}/s`,
+        ]);
       }
     }
 
@@ -54,7 +73,9 @@ export async function benchFileStore(seconds = 2): Promise<void> {
     for (let i = 0; i < 100_000; i++) lines.push(JSON.stringify({ op: 'put', by: 'bench', run: 'bench', job: record(i) }));
     mkdirSync(path, { recursive: true });
     writeFileSync(join(path, 'jobs.jsonl'), `${lines.join('\n')}\n`);
-    const { stdout } = await run(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', __filename, '--open', path], { cwd: join(__dirname, '..') });
+    const { stdout } = await run(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', __filename, '--open', path], {
+      cwd: join(__dirname, '..'),
+    });
     const r = JSON.parse(stdout) as { jobs: number; openMs: number; heap: number };
     row(['jobs', 'open time', 'target', 'heap held', 'per job']);
     row(['---:', '---:', '---:', '---:', '---:']);

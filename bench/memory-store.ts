@@ -76,7 +76,11 @@ export async function benchMemoryStore(): Promise<void> {
   // Jobs that settle in the same millisecond share their timestamp strings.
   await heapPerRetainedJob('in bursts of 1,000', async (manager) => {
     for (let i = 0; i < 100; i++) {
-      const tickets = await Promise.all(Array.from({ length: 1000 }, (_, k) => manager.launch(async () => ({ ok: true, n: i * 1000 + k }), { label: 'bench', asyncMode: true })));
+      const tickets = await Promise.all(
+        Array.from({ length: 1000 }, (_, k) =>
+          manager.launch(async () => ({ ok: true, n: i * 1000 + k }), { label: 'bench', asyncMode: true }),
+        ),
+      );
       await Promise.all(tickets.map((t) => (isJobTicket(t) ? manager.wait(t.job_id) : undefined)));
     }
   });
@@ -94,7 +98,9 @@ export async function benchMemoryStore(): Promise<void> {
     const manager = new JobManager(new MemoryJobStore(), { retention: { maxJobs: 1000 } });
     const samples: number[] = [];
     for (let i = 1; i <= 1000; i++) {
-      const tickets = await Promise.all(Array.from({ length: 1000 }, () => manager.launch(async () => ({ ok: true }), { label: 'bench', asyncMode: true })));
+      const tickets = await Promise.all(
+        Array.from({ length: 1000 }, () => manager.launch(async () => ({ ok: true }), { label: 'bench', asyncMode: true })),
+      );
       await Promise.all(tickets.map((t) => (isJobTicket(t) ? manager.wait(t.job_id) : undefined)));
       if (i % 200 === 0) {
         gc();
@@ -104,7 +110,9 @@ export async function benchMemoryStore(): Promise<void> {
     row(['jobs run', ...samples.map((_, k) => fmt((k + 1) * 200_000))]);
     row(['---', ...samples.map(() => '---:')]);
     row(['heap used', ...samples.map((b) => `${fmt(b / 2 ** 20, 1)} MiB`)]);
-    console.log(`\nHeap at 1,000,000 jobs vs at 200,000: ${(samples[samples.length - 1]! / samples[0]!).toFixed(2)}× (flat = 1.00×); jobs kept: ${(await manager.health()).total}`);
+    console.log(
+      `\nHeap at 1,000,000 jobs vs at 200,000: ${(samples[samples.length - 1]! / samples[0]!).toFixed(2)}× (flat = 1.00×); jobs kept: ${(await manager.health()).total}`,
+    );
     await manager.close();
   }
 

@@ -57,7 +57,9 @@ async function memoryPerJob(admin: Redis, n: number): Promise<{ ours: number; bu
   const before = await usedMemory(admin);
   const manager = new JobManager(new RedisJobStore({ prefix }), { retention: { maxJobs: 1_000_000 } });
   for (let i = 0; i < n; i += 500) {
-    const tickets = await Promise.all(Array.from({ length: 500 }, (_, k) => manager.launch(async () => ({ ok: true, n: i + k }), { label: 'bench', asyncMode: true })));
+    const tickets = await Promise.all(
+      Array.from({ length: 500 }, (_, k) => manager.launch(async () => ({ ok: true, n: i + k }), { label: 'bench', asyncMode: true })),
+    );
     await Promise.all(tickets.map((t) => (isJobTicket(t) ? manager.wait(t.job_id) : undefined)));
   }
   const oursPer = ((await usedMemory(admin)) - before) / n;
@@ -85,22 +87,24 @@ async function cancelLatency(rounds: number): Promise<number[]> {
   for (let i = 0; i < rounds; i++) {
     let abortedAt = 0;
     const aborted = new Promise<void>((resolve) => {
-      void runner.launch(
-        async () => {
-          const { signal } = jobContext()!;
-          await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-          abortedAt = performance.now();
-          resolve();
-        },
-        { label: 'cancel-me', asyncMode: true },
-      ).then(async (t) => {
-        if (!isJobTicket(t)) return;
-        await sleep(20);
-        const sent = performance.now();
-        await canceller.cancel(t.job_id);
-        await aborted;
-        out.push(abortedAt - sent);
-      });
+      void runner
+        .launch(
+          async () => {
+            const { signal } = jobContext()!;
+            await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+            abortedAt = performance.now();
+            resolve();
+          },
+          { label: 'cancel-me', asyncMode: true },
+        )
+        .then(async (t) => {
+          if (!isJobTicket(t)) return;
+          await sleep(20);
+          const sent = performance.now();
+          await canceller.cancel(t.job_id);
+          await aborted;
+          out.push(abortedAt - sent);
+        });
     });
     await aborted;
     await sleep(5);
@@ -125,7 +129,19 @@ export async function filteredPage(admin: Redis, n: number): Promise<{ filtered:
       Array.from({ length: Math.min(1000, n - i) }, (_, k) => {
         const at = new Date(now - (n - i - k) * 10).toISOString();
         const status = (i + k) % 10 === 0 ? 'running' : 'completed';
-        return store.create({ id: randomUUID(), label: 'report', status, created_at: at, started_at: at, completed_at: status === 'completed' ? at : null, updated_at: at, result: null, error: null, progress: null, owner: `tenant-${(i + k) % 20}` });
+        return store.create({
+          id: randomUUID(),
+          label: 'report',
+          status,
+          created_at: at,
+          started_at: at,
+          completed_at: status === 'completed' ? at : null,
+          updated_at: at,
+          result: null,
+          error: null,
+          progress: null,
+          owner: `tenant-${(i + k) % 20}`,
+        });
       }),
     );
   }
@@ -179,7 +195,12 @@ export async function benchRedis(seconds = 3): Promise<void> {
   const lat = await cancelLatency(30);
   row(['p50', 'p99', 'max', 'target']);
   row(['---:', '---:', '---:', '---:']);
-  row([`${percentile(lat, 50).toFixed(2)} ms`, `${percentile(lat, 99).toFixed(2)} ms`, `${lat[lat.length - 1]!.toFixed(2)} ms`, '< 100 ms']);
+  row([
+    `${percentile(lat, 50).toFixed(2)} ms`,
+    `${percentile(lat, 99).toFixed(2)} ms`,
+    `${lat[lat.length - 1]!.toFixed(2)} ms`,
+    '< 100 ms',
+  ]);
   await admin.quit();
 }
 

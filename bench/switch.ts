@@ -22,7 +22,18 @@ function handRaceWithRecord(work: () => Promise<string>, ms: number): Promise<un
     const t = setTimeout(() => {
       const id = randomUUID();
       const now = new Date().toISOString();
-      const job = { id, label: 'slow', status: 'running', created_at: now, started_at: new Date(started).toISOString(), completed_at: null, updated_at: now, result: null, error: null, progress: null };
+      const job = {
+        id,
+        label: 'slow',
+        status: 'running',
+        created_at: now,
+        started_at: new Date(started).toISOString(),
+        completed_at: null,
+        updated_at: now,
+        result: null,
+        error: null,
+        progress: null,
+      };
       void Promise.resolve()
         .then(() => {
           records.set(id, job);
@@ -85,8 +96,15 @@ export async function benchSwitch(calls = 1000, budget = 50): Promise<void> {
   row(['---', '---:', '---:', '---:', '---:', '---:']);
   row(['hand-written race (floor)', ...[0, 1, 2].map((k) => median(stats.floor, k).toFixed(2)), worst(stats.floor), '']);
   row(['hand-written race + job record in a Map', ...[0, 1, 2].map((k) => median(stats.record, k).toFixed(2)), worst(stats.record), '']);
-  row(['JobManager (job record + ticket)', ...[0, 1, 2].map((k) => median(stats.ours, k).toFixed(2)), worst(stats.ours), '≤ 5 (seed: 1,000)']);
-  console.log(`\nMedians over ${stats.ours.length} rounds (after 3 warm-up rounds); "worst round max" is the latest ticket of any of them.`);
+  row([
+    'JobManager (job record + ticket)',
+    ...[0, 1, 2].map((k) => median(stats.ours, k).toFixed(2)),
+    worst(stats.ours),
+    '≤ 5 (seed: 1,000)',
+  ]);
+  console.log(
+    `\nMedians over ${stats.ours.length} rounds (after 3 warm-up rounds); "worst round max" is the latest ticket of any of them.`,
+  );
 }
 
 if (require.main === module) void benchSwitch();

@@ -121,7 +121,10 @@ async function main(): Promise<void> {
 
   // A live manager on the same store: it runs its own job (renewing its lease) and sweeps.
   const jobs = new JobManager(store, { onWarning: () => undefined });
-  const ticket = await jobs.launch(() => new Promise<string>((r) => setTimeout(() => r('done'), 900)), { label: 'live-job', timeoutMs: 10 });
+  const ticket = await jobs.launch(() => new Promise<string>((r) => setTimeout(() => r('done'), 900)), {
+    label: 'live-job',
+    timeoutMs: 10,
+  });
   if (!isJobTicket(ticket)) throw new Error('expected a ticket');
   const stale = await jobs.wait(crashed.id, { timeoutMs: 5_000 });
   console.log(`${stale.label}: ${stale.status} (${stale.error?.code}: ${stale.error?.message})`);

@@ -33,7 +33,8 @@ class ReportService {
 
 const t0 = Date.now();
 const clock = (): string => `${String(Date.now() - t0).padStart(5)} ms`;
-const say = (what: string, value?: unknown): void => console.log(`${clock()}  ${what}${value === undefined ? '' : `  ${JSON.stringify(value)}`}`);
+const say = (what: string, value?: unknown): void =>
+  console.log(`${clock()}  ${what}${value === undefined ? '' : `  ${JSON.stringify(value)}`}`);
 
 function show(job: JobRecord): string {
   const took = job.completed_at && job.started_at ? `${Date.parse(job.completed_at) - Date.parse(job.started_at)} ms` : '-';
@@ -59,14 +60,18 @@ async function main(): Promise<void> {
   say('   →', queued);
 
   say('4. scope style: withCallOptions gives a service call a ticket, a label and an owner');
-  const doomed = await withCallOptions({ asyncMode: true, jobLabel: 'to-be-cancelled', owner: 'ops' }, () => reports.build({ region: 'latam', steps: 20 }));
+  const doomed = await withCallOptions({ asyncMode: true, jobLabel: 'to-be-cancelled', owner: 'ops' }, () =>
+    reports.build({ region: 'latam', steps: 20 }),
+  );
   say('   →', doomed);
 
   if (!isJobTicket(slow) || !isJobTicket(queued) || !isJobTicket(doomed)) throw new Error('expected tickets');
 
   await sleep(250);
   const { job: running } = await jobs.status(slow.job_id);
-  say(`5. progress: the slow job is ${running.status}, ${running.progress?.current}/${running.progress?.total} — "${running.progress?.message}"`);
+  say(
+    `5. progress: the slow job is ${running.status}, ${running.progress?.current}/${running.progress?.total} — "${running.progress?.message}"`,
+  );
 
   say('6. cancel: the 20-step job is cancelled; its signal aborts the work at the next step');
   const cancelled = await jobs.cancel(doomed.job_id, 'no longer needed');
@@ -79,7 +84,9 @@ async function main(): Promise<void> {
   for (const job of await jobs.list()) console.log(`  ${show(job)}`);
 
   const health = await jobs.health();
-  console.log(`\nHealth: ${health.status}, store ${health.store}, ${health.total} jobs ${JSON.stringify(health.counts)}, up ${health.uptime}`);
+  console.log(
+    `\nHealth: ${health.status}, store ${health.store}, ${health.total} jobs ${JSON.stringify(health.counts)}, up ${health.uptime}`,
+  );
   console.log('\nOne record as JSON (what job_status returns):');
   console.log(JSON.stringify(await jobs.status(slow.job_id), null, 2));
   await jobs.close();

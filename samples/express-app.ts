@@ -21,7 +21,8 @@ class Reports {
 }
 
 const reports = new Reports();
-const userOf = (req: { headers: Record<string, string | string[] | undefined> }): string | undefined => (req.headers['x-user'] as string | undefined) || undefined;
+const userOf = (req: { headers: Record<string, string | string[] | undefined> }): string | undefined =>
+  (req.headers['x-user'] as string | undefined) || undefined;
 
 export function createApp(): express.Express {
   const app = express();

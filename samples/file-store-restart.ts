@@ -28,8 +28,12 @@ async function worker(dir: string): Promise<void> {
 async function main(): Promise<void> {
   const dir = join(mkdtempSync(join(tmpdir(), 'smart-async-sample-')), 'jobs');
   try {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--worker', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => (process.stdout.write(d), d.toString().includes('waiting') && resolve())));
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--worker', dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => (process.stdout.write(d), d.toString().includes('waiting') && resolve())),
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     console.log(`main: worker (pid ${child.pid}) killed with SIGKILL`);
@@ -37,7 +41,9 @@ async function main(): Promise<void> {
     const jobs = new JobManager(new FileJobStore({ path: dir, onWarning: (m) => console.log(`main: store says: ${m}`) }));
     console.log('main: jobs found after the restart:');
     for (const job of await jobs.list()) {
-      console.log(`  ${job.label.padEnd(16)} ${job.status.padEnd(10)} ${job.status === 'completed' ? JSON.stringify(job.result) : job.error?.message ?? ''}`);
+      console.log(
+        `  ${job.label.padEnd(16)} ${job.status.padEnd(10)} ${job.status === 'completed' ? JSON.stringify(job.result) : (job.error?.message ?? '')}`,
+      );
     }
     await jobs.close();
   } finally {

@@ -34,7 +34,11 @@ export function createServer(reports = new ReportService()): McpServer {
     {
       title: 'Build a report',
       description: 'Builds a regional report. Slow reports come back as a job ticket: poll it with job_status.',
-      inputSchema: { region: z.string().describe('Region code'), steps: z.number().int().min(1).max(10_000).describe('How much work'), stepMs: z.number().int().min(0).max(60_000).optional() },
+      inputSchema: {
+        region: z.string().describe('Region code'),
+        steps: z.number().int().min(1).max(10_000).describe('How much work'),
+        stepMs: z.number().int().min(0).max(60_000).optional(),
+      },
     },
     (args) => reports.build(args),
     { tasks },

@@ -30,7 +30,11 @@ export function createMcpServer(reports: ReportService): McpServer {
     {
       title: 'Build a report',
       description: 'Builds a regional report. A slow report comes back as a task (or a job ticket: poll it with job_status).',
-      inputSchema: { region: z.string().max(100).describe('Region code'), steps: z.number().int().min(1).max(10_000).describe('How much work'), stepMs: z.number().int().min(0).max(60_000).optional() },
+      inputSchema: {
+        region: z.string().max(100).describe('Region code'),
+        steps: z.number().int().min(1).max(10_000).describe('How much work'),
+        stepMs: z.number().int().min(0).max(60_000).optional(),
+      },
     },
     (args) => reports.build(args),
   );

@@ -41,7 +41,9 @@ async function worker(name: string, prefix: string): Promise<void> {
 async function main(): Promise<void> {
   const prefix = `sample-${process.pid}`;
   const workers = ['worker-a', 'worker-b'].map((name) =>
-    spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--worker', name, prefix], { stdio: ['ignore', 'inherit', 'inherit'] }),
+    spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, '--worker', name, prefix], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
   );
   const store = new RedisJobStore({ connection: url, prefix });
   const client = new JobManager(store);
@@ -51,7 +53,12 @@ async function main(): Promise<void> {
       await sleep(100);
       jobs = await client.list();
     }
-    console.log(`client: sees ${jobs.length} jobs from 2 workers: ${jobs.map((j) => j.label).sort().join(', ')}`);
+    console.log(
+      `client: sees ${jobs.length} jobs from 2 workers: ${jobs
+        .map((j) => j.label)
+        .sort()
+        .join(', ')}`,
+    );
     const long = jobs.find((j) => j.label === 'worker-a-job-2')!;
     await sleep(300);
     const { job } = await client.status(long.id);
@@ -59,7 +66,9 @@ async function main(): Promise<void> {
     console.log(`client: cancelling ${job.label} → ${(await client.cancel(long.id, 'cancelled by the client')).status}`);
     const settled = await Promise.all(jobs.map((j) => client.wait(j.id, { timeoutMs: 20_000 })));
     for (const j of settled.sort((a, b) => a.label.localeCompare(b.label))) {
-      console.log(`client: ${j.label.padEnd(16)} ${j.status.padEnd(10)} ${j.status === 'completed' ? JSON.stringify(j.result) : j.error?.message}`);
+      console.log(
+        `client: ${j.label.padEnd(16)} ${j.status.padEnd(10)} ${j.status === 'completed' ? JSON.stringify(j.result) : j.error?.message}`,
+      );
     }
     const health = await client.health();
     console.log(`client: health ${health.status}, store ${health.store}, counts ${JSON.stringify(health.counts)}`);

@@ -13,7 +13,23 @@ const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--module', 'esnext', '--moduleResolution', 'bundler', '--declaration', 'false', '--outDir', 'dist/esm'], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    tsc,
+    '-p',
+    'tsconfig.build.json',
+    '--module',
+    'esnext',
+    '--moduleResolution',
+    'bundler',
+    '--declaration',
+    'false',
+    '--outDir',
+    'dist/esm',
+  ],
+  { stdio: 'inherit' },
+);
 writeFileSync('dist/esm/package.json', `${JSON.stringify({ type: 'module', sideEffects: false })}\n`);
 
 for (const entry of ['index', 'mcp/index', 'redis/index', 'testing/index', 'http/index', 'nestjs/index']) {

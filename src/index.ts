@@ -5,7 +5,14 @@ export { JobManager } from './manager/job-manager';
 export { jobContext, withCallOptions, type JobContext, type CallOptions } from './manager/job-context';
 export { jobStatus } from './manager/job-status';
 export { canList, canSee, EVERY_JOB, viewerOf, type Viewer } from './manager/viewer';
-export { configureSmartAsync, smartAsyncContainer, currentJobManager, bindJobManager, jobManagerFor, type ConfigureOptions } from './manager/configure';
+export {
+  configureSmartAsync,
+  smartAsyncContainer,
+  currentJobManager,
+  bindJobManager,
+  jobManagerFor,
+  type ConfigureOptions,
+} from './manager/configure';
 export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } from './decorator/metadata';
 export { isJobTicket, SWITCH_MESSAGE } from './job/ticket';
 export { JOB_STORE, SMART_ASYNC_CONFIG } from './manager/tokens';
@@ -34,7 +41,16 @@ export {
   toJobError,
 } from './job/lifecycle';
 // The store kit: everything a store needs from the core (the Redis store uses nothing else).
-export { emptyCounts, notifyWatchers, hasLeases, type JobStore, type JobQuery, type PruneQuery, type JobLease, type LeasedJobStore } from './stores/job-store';
+export {
+  emptyCounts,
+  notifyWatchers,
+  hasLeases,
+  type JobStore,
+  type JobQuery,
+  type PruneQuery,
+  type JobLease,
+  type LeasedJobStore,
+} from './stores/job-store';
 export { JobIndex, matchesQuery } from './stores/job-index';
 export { jobRecordSchema, parseJobRecord } from './job/record-schema';
 export { isoTime } from './common/clock';

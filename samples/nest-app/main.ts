@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const location = slow.headers.get('location')!;
   console.log(`POST /reports (5 steps) -> ${slow.status} Location: ${location} Retry-After: ${slow.headers.get('retry-after')}`);
   for (;;) {
-    const { job } = (await (await fetch(`${base}${location}`, { headers })).json()) as { job: { status: string; progress: { current: number; total: number } | null } };
+    const { job } = (await (await fetch(`${base}${location}`, { headers })).json()) as {
+      job: { status: string; progress: { current: number; total: number } | null };
+    };
     console.log(`GET ${location} -> ${job.status} ${job.progress ? `${job.progress.current}/${job.progress.total}` : ''}`);
     if (job.status !== 'running' && job.status !== 'pending') break;
     await new Promise((r) => setTimeout(r, 200));

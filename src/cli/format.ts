@@ -33,7 +33,14 @@ export function table(jobs: JobRecord[]): string {
     rows.push([j.id, j.status, p === null ? '-' : `${p}%`, elapsed(j), clip(printable(j.label), 40), clip(printable(note(j)), 60)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** One job, field by field. */
@@ -48,7 +55,12 @@ export function details(job: JobRecord): string {
     ['started', job.started_at],
     ['ended', job.completed_at],
     ['elapsed', elapsed(job)],
-    ['progress', job.progress ? `${job.progress.current}${job.progress.total !== undefined ? ` / ${job.progress.total}` : ''}${p !== null ? ` (${p}%)` : ''}` : undefined],
+    [
+      'progress',
+      job.progress
+        ? `${job.progress.current}${job.progress.total !== undefined ? ` / ${job.progress.total}` : ''}${p !== null ? ` (${p}%)` : ''}`
+        : undefined,
+    ],
     ['message', job.progress?.message === undefined ? undefined : printable(job.progress.message)],
     ['error', job.error ? printable(note(job)) : undefined],
     ['result', job.status === 'completed' ? printable(JSON.stringify(job.result)) : undefined],

@@ -18,15 +18,22 @@ interface CommonFlags extends StoreFlags {
   json?: boolean;
 }
 
-const positiveInt = (name: string, max: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
-  return n;
-};
+const positiveInt =
+  (name: string, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
+    return n;
+  };
 
 const statusList = (value: string): JobStatus[] => {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of list) if (!JOB_STATUSES.includes(s as JobStatus)) throw new InvalidArgumentError(`unknown status "${s.slice(0, 40)}" (one of ${JOB_STATUSES.join(', ')})`);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of list)
+    if (!JOB_STATUSES.includes(s as JobStatus))
+      throw new InvalidArgumentError(`unknown status "${s.slice(0, 40)}" (one of ${JOB_STATUSES.join(', ')})`);
   return list as JobStatus[];
 };
 
@@ -64,7 +71,7 @@ const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
 /** The program, for tests and for the bin. */
 export function program(): Command {
   const cli = new Command('smart-async').description('See and control smart-async jobs in a file or Redis store.').showHelpAfterError();
-  const jobs = cli.command('jobs').description('List, show, watch, cancel and prune jobs; check a store\'s health.');
+  const jobs = cli.command('jobs').description("List, show, watch, cancel and prune jobs; check a store's health.");
 
   storeFlags(jobs.command('list').description('Jobs, newest first.'))
     .option('--status <statuses>', 'only these statuses, comma-separated', statusList)
@@ -77,7 +84,9 @@ export function program(): Command {
       }),
     );
 
-  storeFlags(jobs.command('show').argument('<id>', 'the job id').description('One job\'s record: status, progress, error or result.')).action((id: string, flags: CommonFlags) =>
+  storeFlags(
+    jobs.command('show').argument('<id>', 'the job id').description("One job's record: status, progress, error or result."),
+  ).action((id: string, flags: CommonFlags) =>
     withStore(flags, async (m, name) => {
       const job = await m.get(id);
       if (!job) throw new CliError(`No job ${id.slice(0, 100)} in ${name}`);
@@ -85,7 +94,9 @@ export function program(): Command {
     }),
   );
 
-  storeFlags(jobs.command('watch').description('Follow running jobs: progress bars on a terminal, a line per change otherwise (Ctrl-C to stop).'))
+  storeFlags(
+    jobs.command('watch').description('Follow running jobs: progress bars on a terminal, a line per change otherwise (Ctrl-C to stop).'),
+  )
     .option('--status <statuses>', 'follow these statuses instead of pending,running', statusList)
     .option('--label <label>', 'only jobs with this label')
     .option('--interval <ms>', 'how often to read the store', positiveInt('--interval', 60_000), 500)
@@ -95,12 +106,22 @@ export function program(): Command {
         const quit = (): void => stop.abort();
         process.once('SIGINT', quit).once('SIGTERM', quit);
         process.stderr.write(`Watching ${name} (Ctrl-C to stop)\n`);
-        await watch(m, { status: flags.status, label: flags.label, intervalMs: flags.interval, json: flags.json === true, tty: process.stdout.isTTY === true, out: process.stdout, signal: stop.signal });
+        await watch(m, {
+          status: flags.status,
+          label: flags.label,
+          intervalMs: flags.interval,
+          json: flags.json === true,
+          tty: process.stdout.isTTY === true,
+          out: process.stdout,
+          signal: stop.signal,
+        });
       }),
     );
 
-  storeFlags(jobs.command('cancel').argument('<id>', 'the job id').description('Cancel a pending or running job; its work is told to stop.'))
-    .option('--reason <text>', 'why (kept in the job\'s error)')
+  storeFlags(
+    jobs.command('cancel').argument('<id>', 'the job id').description('Cancel a pending or running job; its work is told to stop.'),
+  )
+    .option('--reason <text>', "why (kept in the job's error)")
     .action((id: string, flags: CommonFlags & { reason?: string }) =>
       withStore(flags, async (m, name) => {
         const before = await m.get(id);

@@ -34,7 +34,9 @@ function makeStore(flags: StoreFlags): { store: JobStore; name: string } {
     try {
       isDir = statSync(path).isDirectory();
     } catch (e) {
-      throw new CliError(`Cannot open ${name}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
+      throw new CliError(
+        `Cannot open ${name}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`,
+      );
     }
     if (!isDir) throw new CliError(`Cannot open ${name}: not a directory`);
     // A lock held by a stopped process must not outlast --timeout.
@@ -50,7 +52,10 @@ function makeStore(flags: StoreFlags): { store: JobStore; name: string } {
       throw new CliError('--redis needs ioredis: npm install ioredis');
     }
     try {
-      return { store: new redis.RedisJobStore({ connection: flags.redis, prefix, connectTimeoutMs: flags.timeout ?? 3_000, onWarning: warn }), name };
+      return {
+        store: new redis.RedisJobStore({ connection: flags.redis, prefix, connectTimeoutMs: flags.timeout ?? 3_000, onWarning: warn }),
+        name,
+      };
     } catch (e) {
       throw new CliError(`Cannot open ${name}: ${(e as Error).message}`);
     }

@@ -18,7 +18,8 @@ export interface WatchOptions {
 }
 
 /** What is drawn for a job: a change of any of these is a change worth showing. */
-const keyOf = (j: JobRecord): string => `${j.status}|${j.progress?.current}|${j.progress?.total}|${j.progress?.message}|${j.error?.message}`;
+const keyOf = (j: JobRecord): string =>
+  `${j.status}|${j.progress?.current}|${j.progress?.total}|${j.progress?.message}|${j.error?.message}`;
 
 interface Shown {
   key: string;
@@ -33,16 +34,37 @@ interface Shown {
  */
 export async function watch(manager: JobManager, opts: WatchOptions): Promise<void> {
   const shown = new Map<string, Shown>();
-  const bars = opts.tty && !opts.json ? new MultiBar({ format: ' {status} {bar} {percentage}% | {label} | {elapsed} | {note}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: 24, forceRedraw: true }, Presets.shades_classic) : undefined;
+  const bars =
+    opts.tty && !opts.json
+      ? new MultiBar(
+          {
+            format: ' {status} {bar} {percentage}% | {label} | {elapsed} | {note}',
+            hideCursor: true,
+            clearOnComplete: false,
+            stopOnComplete: false,
+            barsize: 24,
+            forceRedraw: true,
+          },
+          Presets.shades_classic,
+        )
+      : undefined;
   const line = (j: JobRecord): void => {
-    if (opts.json) return void opts.out.write(`${JSON.stringify({ at: new Date().toISOString(), id: j.id, label: j.label, status: j.status, progress: j.progress, error: j.error })}\n`);
+    if (opts.json)
+      return void opts.out.write(
+        `${JSON.stringify({ at: new Date().toISOString(), id: j.id, label: j.label, status: j.status, progress: j.progress, error: j.error })}\n`,
+      );
     const p = percent(j);
     const n = note(j);
     const text = `${new Date().toISOString()}  ${j.id}  ${j.status.padEnd(9)}  ${(p === null ? '-' : `${p}%`).padStart(4)}  ${elapsed(j).padStart(7)}  ${printable(j.label)}${n ? `  ${printable(n)}` : ''}`;
     if (bars) bars.log(`${text}\n`);
     else opts.out.write(`${text}\n`);
   };
-  const payload = (j: JobRecord): Record<string, string> => ({ status: j.status.padEnd(9), label: printable(j.label).slice(0, 40), elapsed: elapsed(j), note: printable(note(j)).slice(0, 60) });
+  const payload = (j: JobRecord): Record<string, string> => ({
+    status: j.status.padEnd(9),
+    label: printable(j.label).slice(0, 40),
+    elapsed: elapsed(j),
+    note: printable(note(j)).slice(0, 60),
+  });
   const show = (j: JobRecord, s: Shown | undefined): void => {
     const key = keyOf(j);
     if (s?.key === key) return;

@@ -14,7 +14,8 @@ export function callSafely<A extends unknown[], R>(hook: (...args: A) => R, args
   }
   try {
     const then = (out as { then?: unknown } | null | undefined)?.then;
-    if (typeof then === 'function') (then as (ok: undefined, err: (e: unknown) => void) => unknown).call(out, undefined, (e: unknown) => report(onError, e));
+    if (typeof then === 'function')
+      (then as (ok: undefined, err: (e: unknown) => void) => unknown).call(out, undefined, (e: unknown) => report(onError, e));
   } catch {
     // a value whose `then` cannot be read is not a promise we could wait on
   }

@@ -13,11 +13,13 @@ export type WarningSink = (message: string, error?: unknown) => void;
  * sink is wrapped so that it can neither throw nor reject (an `async` sink whose promise rejects
  * would otherwise crash the process with an unhandled rejection).
  */
-export const warningSinkSchema = z.custom<WarningSink>((v) => typeof v === 'function', 'a function').transform(
-  (sink): WarningSink =>
-    (message, error) =>
-      void callSafely(sink, [message, error], () => undefined),
-);
+export const warningSinkSchema = z
+  .custom<WarningSink>((v) => typeof v === 'function', 'a function')
+  .transform(
+    (sink): WarningSink =>
+      (message, error) =>
+        void callSafely(sink, [message, error], () => undefined),
+  );
 
 /** The default warning sink: `process.emitWarning` with code `SMART_ASYNC`. */
 export const emitSmartAsyncWarning = (message: string): void => process.emitWarning(message, { code: 'SMART_ASYNC' });
@@ -28,14 +30,17 @@ export function describeIssues(where: string, error: z.ZodError, input: unknown)
   const more = error.issues.length > MAX_ISSUES ? `; and ${error.issues.length - MAX_ISSUES} more` : '';
   return (
     error.issues
-    .slice(0, MAX_ISSUES)
-    .map((issue) => {
-      const path = issue.path.map(String).join('.');
-      const got = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
-      const subject = path ? `\`${path}\`` : 'value';
-      return `${where}: ${subject} ${issue.message.replace(/^Invalid input: /, '')}, got \`${clip(show(got), 80)}\``;
-    })
-    .join('; ') + more
+      .slice(0, MAX_ISSUES)
+      .map((issue) => {
+        const path = issue.path.map(String).join('.');
+        const got = issue.path.reduce<unknown>(
+          (v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined),
+          input,
+        );
+        const subject = path ? `\`${path}\`` : 'value';
+        return `${where}: ${subject} ${issue.message.replace(/^Invalid input: /, '')}, got \`${clip(show(got), 80)}\``;
+      })
+      .join('; ') + more
   );
 }
 
@@ -69,4 +74,3 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, where: str
   if (!parsed.success) throw new SmartAsyncConfigError(describeIssues(where, parsed.error, input));
   return parsed.data;
 }
-

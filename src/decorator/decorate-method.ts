@@ -20,7 +20,11 @@ function isStandardCall(args: readonly unknown[]): args is [Method, ClassMethodD
  * `(value, context)`; legacy calls get `(target, key, descriptor)`. Either way `wrap` gets the
  * original method and returns its replacement, which carries the original's metadata and name.
  */
-export function decorateMethod(args: readonly unknown[], options: SmartAsyncOptions, wrap: (original: Method, info: MethodInfo) => Method): unknown {
+export function decorateMethod(
+  args: readonly unknown[],
+  options: SmartAsyncOptions,
+  wrap: (original: Method, info: MethodInfo) => Method,
+): unknown {
   if (isStandardCall(args)) {
     const [value, context] = args;
     if (context.kind !== 'method') throw new SmartAsyncConfigError(`@SmartAsync() decorates methods, not a ${context.kind as string}`);

@@ -5,7 +5,10 @@ import { positiveMs } from '../common/validation';
 export const smartAsyncOptionsSchema = z
   .object({
     timeoutMs: positiveMs.optional(),
-    timeoutEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    timeoutEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .optional(),
     label: z.string().min(1).optional(),
   })
   .strict();
@@ -21,4 +24,3 @@ export interface SmartAsyncOptions {
   /** Job label; default `"ClassName.methodName"`. */
   label?: string;
 }
-

@@ -22,7 +22,10 @@ export interface SmartAsyncMethodDecorator {
 }
 
 /** The type of `@SmartAsyncDefaults()`: a legacy or standard class decorator. */
-export type SmartAsyncClassDecorator = <C extends abstract new (...args: never[]) => unknown>(target: C, context?: ClassDecoratorContext<C>) => void;
+export type SmartAsyncClassDecorator = <C extends abstract new (...args: never[]) => unknown>(
+  target: C,
+  context?: ClassDecoratorContext<C>,
+) => void;
 
 /** What a method resolves from its own options and its class's defaults; cached per class. */
 interface Static {
@@ -51,7 +54,8 @@ interface Static {
  */
 export function SmartAsync(options: SmartAsyncOptions = {}): SmartAsyncMethodDecorator {
   const own = parseOrThrow(smartAsyncOptionsSchema, options, '@SmartAsync()');
-  return ((...args: unknown[]) => decorateMethod(args, own, (original, info) => smartMethod(original, info, own))) as SmartAsyncMethodDecorator;
+  return ((...args: unknown[]) =>
+    decorateMethod(args, own, (original, info) => smartMethod(original, info, own))) as SmartAsyncMethodDecorator;
 }
 
 /**
@@ -88,7 +92,10 @@ function argsOptions(args: unknown[]): { asyncMode?: boolean; jobLabel?: string 
     if (jobLabel !== undefined && jobLabel !== null && (typeof jobLabel !== 'string' || jobLabel.length === 0)) {
       throw new SmartAsyncConfigError(`Expected \`job_label\` to be a non-empty string, got \`${show(jobLabel)}\``);
     }
-    return { asyncMode: (asyncMode as boolean | null | undefined) ?? undefined, jobLabel: (jobLabel as string | null | undefined) ?? undefined };
+    return {
+      asyncMode: (asyncMode as boolean | null | undefined) ?? undefined,
+      jobLabel: (jobLabel as string | null | undefined) ?? undefined,
+    };
   }
   return undefined;
 }
@@ -118,7 +125,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
       // Inside another decorated call's work, that call already has the budget: run plainly,
       // unless this call asks for a job of its own.
       if (scope?.run !== undefined && !asyncMode) return Promise.resolve(original.apply(this, args));
-      const cls = (typeof this === 'function' ? this : (this as object | null | undefined)?.constructor ?? Object) as object;
+      const cls = (typeof this === 'function' ? this : ((this as object | null | undefined)?.constructor ?? Object)) as object;
       const st = resolveStatic(cls);
       let timeoutMs = call?.timeoutMs;
       if (timeoutMs === undefined && st.timeoutEnv !== undefined) {

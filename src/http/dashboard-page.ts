@@ -158,7 +158,9 @@ const SCRIPT = `
 export function dashboardPage(options: DashboardPageOptions): string {
   const title = escapeHtml(options.title);
   const cfg = JSON.stringify({ canCancel: options.canCancel }).replace(/</g, '\\u003c');
-  const statuses = ['pending', 'running', 'completed', 'failed', 'cancelled', 'stale'].map((s) => `<option value="${s}">${s}</option>`).join('');
+  const statuses = ['pending', 'running', 'completed', 'failed', 'cancelled', 'stale']
+    .map((s) => `<option value="${s}">${s}</option>`)
+    .join('');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -24,11 +24,16 @@ export interface DashboardOptions<Req extends IncomingMessage = IncomingMessage>
 }
 
 /** A Node request handler: mount it with `app.use('/jobs-ui', handler)` (Express, Nest) or serve it from `http.createServer`. */
-export type DashboardHandler<Req extends IncomingMessage = IncomingMessage> = (req: Req, res: ServerResponse, next?: (error?: unknown) => void) => void;
+export type DashboardHandler<Req extends IncomingMessage = IncomingMessage> = (
+  req: Req,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => void;
 
 const CANCEL_HEADER = 'x-requested-with';
 
-const pick = (query: Record<string, string>, keys: string[]): Record<string, string> => Object.fromEntries(keys.filter((k) => query[k] !== undefined).map((k) => [k, query[k]!]));
+const pick = (query: Record<string, string>, keys: string[]): Record<string, string> =>
+  Object.fromEntries(keys.filter((k) => query[k] !== undefined).map((k) => [k, query[k]!]));
 
 const forbidden = (message: string): HttpReply => ({ status: 403, headers: {}, body: { error: { code: 'FORBIDDEN', message } } });
 
@@ -86,16 +91,22 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
         return void res.end();
       }
       const page = dashboardPage({ title, canCancel: canCancel(req) });
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'" });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      });
       return void res.end(page);
     }
     if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
-    if (path === '/api/events' && req.method === 'GET') return feeds.subscribe(req, res, viewerFor(options.owner, req), pick(query, ['status', 'label', 'limit']));
+    if (path === '/api/events' && req.method === 'GET')
+      return feeds.subscribe(req, res, viewerFor(options.owner, req), pick(query, ['status', 'label', 'limit']));
     const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel)?$/.exec(path);
     if (m && !m[2] && req.method === 'GET') return answer({ method: 'GET', id: m[1], query: {} });
     if (m && m[2] && req.method === 'POST') {
       if (!canCancel(req)) return sendNode(res, forbidden('Cancelling is not allowed from this dashboard'));
-      if (req.headers[CANCEL_HEADER] !== 'smart-async') return sendNode(res, forbidden(`A cancel needs the header ${CANCEL_HEADER}: smart-async`));
+      if (req.headers[CANCEL_HEADER] !== 'smart-async')
+        return sendNode(res, forbidden(`A cancel needs the header ${CANCEL_HEADER}: smart-async`));
       return answer({ method: 'DELETE', id: m[1], query: { reason: 'Cancelled from the dashboard' } });
     }
     if (next) return next();
@@ -124,7 +135,10 @@ interface Subscriber {
  * the server's memory never grows with clients that do not read.
  */
 class LiveFeeds<Req> {
-  private readonly feeds = new Map<string, { req: Req; query: Record<string, string>; subscribers: Set<Subscriber>; timer: NodeJS.Timeout | undefined }>();
+  private readonly feeds = new Map<
+    string,
+    { req: Req; query: Record<string, string>; subscribers: Set<Subscriber>; timer: NodeJS.Timeout | undefined }
+  >();
 
   constructor(
     private readonly routes: JobRoutes<Req>,
@@ -133,7 +147,12 @@ class LiveFeeds<Req> {
 
   /** Streams the view `(owner, query)` to `res` until either side closes. */
   subscribe(req: Req, res: ServerResponse, viewer: Viewer, query: Record<string, string>): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(`retry: ${Math.max(1000, this.refreshMs)}\n\n`);
     const key = JSON.stringify([viewer.owner ?? null, viewer.anonymous, query.status ?? null, query.label ?? null, query.limit ?? null]);
     let feed = this.feeds.get(key);
@@ -175,7 +194,10 @@ class LiveFeeds<Req> {
       }
       sub.stalledSince = undefined;
       if (reply.status !== 200) {
-        event(sub, 'problem', { status: reply.status, message: (reply.body as { error?: { message?: string } }).error?.message ?? `HTTP ${reply.status}` });
+        event(sub, 'problem', {
+          status: reply.status,
+          message: (reply.body as { error?: { message?: string } }).error?.message ?? `HTTP ${reply.status}`,
+        });
         continue;
       }
       const jobs = (reply.body as { jobs: JobRecord[] }).jobs;

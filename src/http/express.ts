@@ -28,7 +28,8 @@ export function sendExpress(res: ExpressLikeResponse, reply: HttpReply): void {
 }
 
 interface ExpressRouterModule {
-  Router(): ExpressLikeRouter & Record<'get' | 'delete', (path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void) => void>;
+  Router(): ExpressLikeRouter &
+    Record<'get' | 'delete', (path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void) => void>;
 }
 
 /**
@@ -47,7 +48,10 @@ export function expressJobs<Req extends ExpressLikeRequest = ExpressLikeRequest>
   const express = require('express') as ExpressRouterModule;
   const router = express.Router();
   for (const route of JOB_ROUTES) {
-    router[route.method === 'GET' ? 'get' : 'delete'](`/${route.path}`, (req, res) => void routes.handle(req as Req, jobsRequest(route, req)).then((reply) => sendExpress(res, reply)));
+    router[route.method === 'GET' ? 'get' : 'delete'](
+      `/${route.path}`,
+      (req, res) => void routes.handle(req as Req, jobsRequest(route, req)).then((reply) => sendExpress(res, reply)),
+    );
   }
   return router;
 }

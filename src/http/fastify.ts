@@ -35,9 +35,14 @@ export function sendFastify(reply: FastifyLikeReply, r: HttpReply): FastifyLikeR
  * @example
  * await app.register(fastifyJobs, { prefix: '/jobs', owner: (req) => String(req.headers['x-user'] ?? '') || undefined });
  */
-export async function fastifyJobs<Req extends FastifyLikeRequest = FastifyLikeRequest>(fastify: FastifyLikeInstance, options: JobRoutesOptions<Req>): Promise<void> {
+export async function fastifyJobs<Req extends FastifyLikeRequest = FastifyLikeRequest>(
+  fastify: FastifyLikeInstance,
+  options: JobRoutesOptions<Req>,
+): Promise<void> {
   const routes = new JobRoutes<Req>(options);
   for (const route of JOB_ROUTES) {
-    fastify[route.method === 'GET' ? 'get' : 'delete'](`/${route.path}`, async (req, reply) => sendFastify(reply, await routes.handle(req as Req, jobsRequest(route, req))));
+    fastify[route.method === 'GET' ? 'get' : 'delete'](`/${route.path}`, async (req, reply) =>
+      sendFastify(reply, await routes.handle(req as Req, jobsRequest(route, req))),
+    );
   }
 }

@@ -32,7 +32,10 @@ export function httpReply(value: unknown, options: HttpReplyOptions): HttpReply 
   if (isJobTicket(value)) {
     return {
       status: 202,
-      headers: { location: `${options.jobsPath.replace(/\/+$/, '')}/${value.job_id}`, 'retry-after': String(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER) },
+      headers: {
+        location: `${options.jobsPath.replace(/\/+$/, '')}/${value.job_id}`,
+        'retry-after': String(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER),
+      },
       body: value,
     };
   }
@@ -55,7 +58,11 @@ const STATUS_OF: Record<string, number> = {
 export function errorReply(error: unknown, retryAfterSeconds = DEFAULT_RETRY_AFTER): HttpReply {
   if (error instanceof SmartAsyncError) {
     const status = STATUS_OF[error.code] ?? 500;
-    return { status, headers: status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {}, body: { error: { code: error.code, message: error.message } } };
+    return {
+      status,
+      headers: status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {},
+      body: { error: { code: error.code, message: error.message } },
+    };
   }
   return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Internal error' } } };
 }

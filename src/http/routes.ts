@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { activeHeaders, errorReply, type HttpReply } from './reply';
-import { canList, canSee, JOB_STATUSES, JobNotFoundError, SmartAsyncConfigError, currentJobManager, parseOrThrow, type JobManager, type JobRecord, type JobStatus } from '../index';
+import {
+  canList,
+  canSee,
+  JOB_STATUSES,
+  JobNotFoundError,
+  SmartAsyncConfigError,
+  currentJobManager,
+  parseOrThrow,
+  type JobManager,
+  type JobRecord,
+  type JobStatus,
+} from '../index';
 import { isOwnerRule, viewerFor, type OwnerRule } from './owner';
 
 /** Options of `expressJobs()` and `fastifyJobs()`. */
@@ -46,7 +57,12 @@ export const JOB_ROUTES: readonly JobRoute[] = Object.freeze([
 /** The framework-free request of a framework's request on one of `JOB_ROUTES` (its `:id` param and query). */
 export function jobsRequest(route: JobRoute, req: { params?: unknown; query?: unknown }): JobsRequest {
   const id = (req.params as { id?: unknown } | undefined)?.id;
-  return { method: route.method, id: route.path === '' ? undefined : typeof id === 'string' ? id : '', sub: route.sub, query: (req.query ?? {}) as Record<string, unknown> };
+  return {
+    method: route.method,
+    id: route.path === '' ? undefined : typeof id === 'string' ? id : '',
+    sub: route.sub,
+    query: (req.query ?? {}) as Record<string, unknown>,
+  };
 }
 
 const uuid = z.string().uuid();
@@ -77,7 +93,9 @@ export class JobRoutes<Req> {
   /** @throws SmartAsyncConfigError without an owner rule. */
   constructor(private readonly options: JobRoutesOptions<Req>) {
     if (!isOwnerRule(options?.owner)) {
-      throw new SmartAsyncConfigError("The jobs routes need an owner rule: `owner: (req) => string | undefined`, or `owner: 'none'` to expose every job (trusted networks only)");
+      throw new SmartAsyncConfigError(
+        "The jobs routes need an owner rule: `owner: (req) => string | undefined`, or `owner: 'none'` to expose every job (trusted networks only)",
+      );
     }
     this.retryAfter = options.retryAfterSeconds ?? 2;
   }
@@ -98,7 +116,11 @@ export class JobRoutes<Req> {
       if (r.method !== 'GET') return methodNotAllowed();
       const q = parseOrThrow(listQuery, r.query, 'GET /');
       if (!canList(viewer)) return { status: 200, headers: {}, body: { jobs: [] } };
-      return { status: 200, headers: {}, body: { jobs: await manager.list({ status: q.status, label: q.label, limit: q.limit ?? 50, owner: viewer.owner }) } };
+      return {
+        status: 200,
+        headers: {},
+        body: { jobs: await manager.list({ status: q.status, label: q.label, limit: q.limit ?? 50, owner: viewer.owner }) },
+      };
     }
     if (!uuid.safeParse(r.id).success) throw new JobNotFoundError('(not a job id)');
     const visible = async (id: string): Promise<JobRecord> => {
@@ -111,9 +133,24 @@ export class JobRoutes<Req> {
       const job = await visible(r.id);
       if (job.status === 'completed') return { status: 200, headers: {}, body: job.result };
       if (job.status === 'pending' || job.status === 'running') {
-        return { status: 409, headers: activeHeaders(job, this.retryAfter), body: { error: { code: 'JOB_ACTIVE', message: `Job ${job.id} is ${job.status}; try again later`, status: job.status } } };
+        return {
+          status: 409,
+          headers: activeHeaders(job, this.retryAfter),
+          body: { error: { code: 'JOB_ACTIVE', message: `Job ${job.id} is ${job.status}; try again later`, status: job.status } },
+        };
       }
-      return { status: 410, headers: {}, body: { error: { code: job.error?.code ?? `JOB_${job.status.toUpperCase()}`, name: job.error?.name, message: job.error?.message ?? `Job ${job.status}`, status: job.status } } };
+      return {
+        status: 410,
+        headers: {},
+        body: {
+          error: {
+            code: job.error?.code ?? `JOB_${job.status.toUpperCase()}`,
+            name: job.error?.name,
+            message: job.error?.message ?? `Job ${job.status}`,
+            status: job.status,
+          },
+        },
+      };
     }
     if (r.sub !== undefined) throw new JobNotFoundError(r.id);
     if (r.method === 'GET') {

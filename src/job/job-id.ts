@@ -26,7 +26,8 @@ export function newJobId(): string {
   const offset = 16 * next++;
   for (let i = 0; i < 16; i++) {
     let byte = random[offset + i]!;
-    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
+    if (i === 6)
+      byte = (byte & 0x0f) | 0x40; // version 4
     else if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC 4122 variant
     const at = AT[i]!;
     text[at] = HEX[byte >> 4]!;

@@ -134,7 +134,10 @@ function describeThrown(thrown: unknown): JobError {
     const name = read('name');
     const message = read('message');
     const code = read('code');
-    const error: JobError = { name: typeof name === 'string' ? name : 'Error', message: typeof message === 'string' ? message : show(message) };
+    const error: JobError = {
+      name: typeof name === 'string' ? name : 'Error',
+      message: typeof message === 'string' ? message : show(message),
+    };
     if (typeof code === 'string') error.code = code;
     return error;
   }

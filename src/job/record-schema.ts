@@ -7,20 +7,19 @@ import type { JobRecord } from './types';
 const isoOrNull = z.string().nullable();
 
 /** Schema of a stored `JobRecord`: what a store validates when it reads one from outside (file, Redis). */
-export const jobRecordSchema = z
-  .object({
-    id: z.string().min(1),
-    label: z.string(),
-    status: z.enum(JOB_STATUSES as [string, ...string[]]),
-    created_at: z.string(),
-    started_at: isoOrNull,
-    completed_at: isoOrNull,
-    updated_at: z.string(),
-    result: z.unknown(),
-    error: z.object({ name: z.string(), message: z.string(), code: z.string().optional() }).nullable(),
-    progress: z.object({ current: z.number(), total: z.number().optional(), message: z.string().optional() }).nullable(),
-    owner: z.string().optional(),
-  });
+export const jobRecordSchema = z.object({
+  id: z.string().min(1),
+  label: z.string(),
+  status: z.enum(JOB_STATUSES as [string, ...string[]]),
+  created_at: z.string(),
+  started_at: isoOrNull,
+  completed_at: isoOrNull,
+  updated_at: z.string(),
+  result: z.unknown(),
+  error: z.object({ name: z.string(), message: z.string(), code: z.string().optional() }).nullable(),
+  progress: z.object({ current: z.number(), total: z.number().optional(), message: z.string().optional() }).nullable(),
+  owner: z.string().optional(),
+});
 
 /**
  * Validates a record read from outside.

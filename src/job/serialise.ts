@@ -22,7 +22,10 @@ export function toJsonResult(value: unknown): unknown {
   try {
     text = JSON.stringify(value); // native: throws on BigInt, cycles and a throwing toJSON
   } catch (e) {
-    throw new ResultNotSerialisableError(`Job result is not JSON-serialisable: ${e instanceof Error ? e.message : `toJSON threw ${show(e)}`}`, { cause: e });
+    throw new ResultNotSerialisableError(
+      `Job result is not JSON-serialisable: ${e instanceof Error ? e.message : `toJSON threw ${show(e)}`}`,
+      { cause: e },
+    );
   }
   findNonJson(value, 'result', 0);
   return text === undefined ? null : JSON.parse(text);
@@ -36,7 +39,9 @@ function notJson(where: string, type: string): ResultNotSerialisableError {
 function findNonJson(value: unknown, path: string, depth: number): void {
   if (depth > 1000) return; // deeper than any JSON stringify accepted; nothing left to find
   if (value instanceof Map || value instanceof Set) {
-    throw new ResultNotSerialisableError(`Job result is not JSON-serialisable: \`${path}\` is a ${value instanceof Map ? 'Map' : 'Set'} (JSON would store {}); convert it (Object.fromEntries, Array.from)`);
+    throw new ResultNotSerialisableError(
+      `Job result is not JSON-serialisable: \`${path}\` is a ${value instanceof Map ? 'Map' : 'Set'} (JSON would store {}); convert it (Object.fromEntries, Array.from)`,
+    );
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`, depth);

@@ -52,10 +52,11 @@ export const callOptionsSchema = z
     owner: z.string().min(1).optional(),
     signal: z.instanceof(AbortSignal).optional(),
     onProgress: z.custom<(p: { current: number; total?: number; message?: string }) => void>((v) => typeof v === 'function').optional(),
-    manager: z.custom<{ launch: unknown }>((v) => typeof (v as { launch?: unknown } | null)?.launch === 'function', 'a JobManager').optional(),
+    manager: z
+      .custom<{ launch: unknown }>((v) => typeof (v as { launch?: unknown } | null)?.launch === 'function', 'a JobManager')
+      .optional(),
   })
   .strict();
-
 
 /** @internal The state of one decorated call; the JobManager drives it. */
 export class RunContext implements JobContext {

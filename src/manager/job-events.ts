@@ -11,7 +11,11 @@ const SETTLED_MEMORY = 10_000;
  * is observed (the manager's own write, a store notification, a lease renewal, a sweep).
  */
 export class JobEvents {
-  private readonly listeners: Record<JobEvent, Set<(job: JobRecord) => void>> = { created: new Set(), updated: new Set(), settled: new Set() };
+  private readonly listeners: Record<JobEvent, Set<(job: JobRecord) => void>> = {
+    created: new Set(),
+    updated: new Set(),
+    settled: new Set(),
+  };
   /** Waiters per job id: told the settled record, or an error when the job is lost. */
   private readonly waiters = new Map<string, Set<(job: JobRecord | Error) => void>>();
   /**

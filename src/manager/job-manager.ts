@@ -1,7 +1,14 @@
 import { inject, singleton } from 'tsyringe';
 import { isoTime } from '../common/clock';
 import { formatDuration } from '../common/durations';
-import { JobCancelledError, JobNotFoundError, JobWaitTimeoutError, SmartAsyncConfigError, StaleJobError, StoreUnavailableError } from '../common/errors';
+import {
+  JobCancelledError,
+  JobNotFoundError,
+  JobWaitTimeoutError,
+  SmartAsyncConfigError,
+  StaleJobError,
+  StoreUnavailableError,
+} from '../common/errors';
 import { newJobId } from '../job/job-id';
 import { RunContext, runInContext } from './job-context';
 import {
@@ -30,7 +37,18 @@ import { emptyCounts, hasLeases, type JobStore } from '../stores/job-store';
 import { MemoryJobStore } from '../stores/memory-job-store';
 import { makeTicket } from '../job/ticket';
 import { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
-import type { HealthReport, JobEvent, JobFilter, JobPatch, JobRecord, JobStatus, JobTicket, LaunchOptions, OwnerOptions, SmartResult } from '../job/types';
+import type {
+  HealthReport,
+  JobEvent,
+  JobFilter,
+  JobPatch,
+  JobRecord,
+  JobStatus,
+  JobTicket,
+  LaunchOptions,
+  OwnerOptions,
+  SmartResult,
+} from '../job/types';
 
 const PENDING: readonly JobStatus[] = ['pending'];
 const RUNNING: readonly JobStatus[] = ['running'];
@@ -218,7 +236,8 @@ export class JobManager {
   async list(filter: JobFilter = {}): Promise<JobRecord[]> {
     const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
     for (const s of statuses ?? []) {
-      if (!JOB_STATUSES.includes(s)) throw new SmartAsyncConfigError(`Expected \`status\` to be one of ${JOB_STATUSES.join(', ')}, got \`${show(s)}\``);
+      if (!JOB_STATUSES.includes(s))
+        throw new SmartAsyncConfigError(`Expected \`status\` to be one of ${JOB_STATUSES.join(', ')}, got \`${show(s)}\``);
     }
     if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit > 0)) {
       throw new SmartAsyncConfigError(`Expected \`limit\` to be a positive integer, got \`${show(filter.limit)}\``);
@@ -256,7 +275,8 @@ export class JobManager {
         fn();
       };
       const unsubscribe = this.events.waitFor(id, (what) => finish(() => (what instanceof Error ? reject(what) : resolve(what))));
-      if (endsAt !== undefined) timer = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, timeoutMs!))), timerDelay(endsAt - Date.now()));
+      if (endsAt !== undefined)
+        timer = setTimeout(() => finish(() => reject(new JobWaitTimeoutError(id, timeoutMs!))), timerDelay(endsAt - Date.now()));
       const unlisten = signal && onAbort(signal, () => finish(() => reject(signal.reason)));
       // A job running here is announced when it settles (settle, cancel, stale and close all
       // announce), so being subscribed is enough. Jobs running elsewhere are polled (rarely when
@@ -285,7 +305,8 @@ export class JobManager {
    * @throws JobNotFoundError for an unknown id or another owner's job.
    */
   async cancel(id: string, reason?: string, opts: OwnerOptions = {}): Promise<JobRecord> {
-    if (reason !== undefined && typeof reason !== 'string') throw new SmartAsyncConfigError(`Expected \`reason\` to be a string, got \`${show(reason)}\``);
+    if (reason !== undefined && typeof reason !== 'string')
+      throw new SmartAsyncConfigError(`Expected \`reason\` to be a string, got \`${show(reason)}\``);
     const job = await this.mustGet(id, opts);
     if (isFinal(job.status)) return job;
     const message = reason ?? 'Job cancelled';
@@ -304,7 +325,8 @@ export class JobManager {
    */
   async prune(opts: { olderThanMs?: number; statuses?: JobStatus[] } = {}): Promise<number> {
     const olderThanMs = opts.olderThanMs ?? 0;
-    if (!(olderThanMs >= 0)) throw new SmartAsyncConfigError(`Expected \`olderThanMs\` to be a non-negative number, got \`${show(opts.olderThanMs)}\``);
+    if (!(olderThanMs >= 0))
+      throw new SmartAsyncConfigError(`Expected \`olderThanMs\` to be a non-negative number, got \`${show(opts.olderThanMs)}\``);
     const statuses = (opts.statuses ?? FINAL_STATUSES).filter(isFinal);
     if (statuses.length === 0) return 0;
     return this.read('prune jobs', () => this.store.prune({ statuses, settledBefore: isoTime(Date.now() - olderThanMs + 1) }));
@@ -337,7 +359,8 @@ export class JobManager {
    * to `SMART_ASYNC_CONFIG.onWarning` and never reach the work. Returns a function that unsubscribes.
    */
   on(event: JobEvent, listener: (job: JobRecord) => void): () => void {
-    if (!EVENTS.includes(event)) throw new SmartAsyncConfigError(`Expected event to be created, updated or settled, got \`${show(event)}\``);
+    if (!EVENTS.includes(event))
+      throw new SmartAsyncConfigError(`Expected event to be created, updated or settled, got \`${show(event)}\``);
     return this.events.on(event, listener);
   }
 
@@ -361,7 +384,9 @@ export class JobManager {
   }
 
   private launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
-    return new Promise<JobTicket>((resolve, reject) => this.register(ctx, 'pending', owner, null, resolve, reject, (local) => void this.runPending(local, work)));
+    return new Promise<JobTicket>((resolve, reject) =>
+      this.register(ctx, 'pending', owner, null, resolve, reject, (local) => void this.runPending(local, work)),
+    );
   }
 
   /**
@@ -437,10 +462,19 @@ export class JobManager {
   private withdraw(id: string, create: Promise<void>): void {
     create
       .then(
-        () => this.storeCall('withdraw a job that was stored too late', () => this.store.update(id, withdrawnPatch('The job store confirmed this job too late: its call was refused with STORE_UNAVAILABLE and its work stopped'), ACTIVE_STATUSES)),
+        () =>
+          this.storeCall('withdraw a job that was stored too late', () =>
+            this.store.update(
+              id,
+              withdrawnPatch('The job store confirmed this job too late: its call was refused with STORE_UNAVAILABLE and its work stopped'),
+              ACTIVE_STATUSES,
+            ),
+          ),
         () => undefined, // never stored
       )
-      .catch((e: unknown) => this.warn(`Job ${id} was stored after its call was refused and could not be withdrawn; its lease will expire`, e));
+      .catch((e: unknown) =>
+        this.warn(`Job ${id} was stored after its call was refused and could not be withdrawn; its lease will expire`, e),
+      );
   }
 
   private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {
@@ -480,7 +514,9 @@ export class JobManager {
         if (!local.started) {
           if (await this.writeStart(local)) local.started = true;
         }
-        const job = local.started ? await local.enqueue(() => this.storeCall('store a job outcome', () => this.store.update(local.id, patch, RUNNING))) : undefined;
+        const job = local.started
+          ? await local.enqueue(() => this.storeCall('store a job outcome', () => this.store.update(local.id, patch, RUNNING)))
+          : undefined;
         if (job) {
           this.drop(local);
           return this.announce(job);
@@ -530,7 +566,10 @@ export class JobManager {
     this.drop(local);
     local.ctx.abort(reason);
     if (outcome) this.lateOutcome(local, outcome);
-    else this.warn(`Job ${job.id} went stale while its work ran here (${reason.message}); the work was told to stop and its outcome will not be written`);
+    else
+      this.warn(
+        `Job ${job.id} went stale while its work ran here (${reason.message}); the work was told to stop and its outcome will not be written`,
+      );
     this.announce(job);
   }
 
@@ -575,16 +614,19 @@ export class JobManager {
   };
 
   private readonly writeProgress = (local: LocalJob): void => {
-    local.enqueue(() => this.storeCall('store progress', () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES))).then(
-      (job) => {
-        this.progressFailing = false;
-        if (job) this.announce(job);
-      },
-      (e: unknown) => {
-        if (!this.progressFailing) this.warn(`Progress could not be stored (job ${local.id}; reported once until a progress write succeeds)`, e);
-        this.progressFailing = true;
-      },
-    );
+    local
+      .enqueue(() => this.storeCall('store progress', () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES)))
+      .then(
+        (job) => {
+          this.progressFailing = false;
+          if (job) this.announce(job);
+        },
+        (e: unknown) => {
+          if (!this.progressFailing)
+            this.warn(`Progress could not be stored (job ${local.id}; reported once until a progress write succeeds)`, e);
+          this.progressFailing = true;
+        },
+      );
   };
 
   private async shutdown(): Promise<void> {
@@ -614,7 +656,9 @@ export class JobManager {
       });
     let t: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => (t = setTimeout(() => r('late'), timerDelay(this.config.storeTimeoutMs))));
-    const outcome = await Promise.race([rest.then(() => 'ok' as const), late]).catch((e: unknown) => this.warn('The job store could not be closed', e));
+    const outcome = await Promise.race([rest.then(() => 'ok' as const), late]).catch((e: unknown) =>
+      this.warn('The job store could not be closed', e),
+    );
     clearTimeout(t);
     if (outcome === 'late') this.warn(`The job store did not close within ${this.config.storeTimeoutMs} ms`);
   }

@@ -62,7 +62,9 @@ export class Retention {
     this.running = (async () => {
       do {
         this.again = false;
-        await this.call('prune jobs', () => this.store.prune({ statuses: FINAL_STATUSES, keepNewest: maxJobs, settledBefore: isoTime(Date.now() - ttlMs) }));
+        await this.call('prune jobs', () =>
+          this.store.prune({ statuses: FINAL_STATUSES, keepNewest: maxJobs, settledBefore: isoTime(Date.now() - ttlMs) }),
+        );
       } while (this.again && !this.stopped);
     })()
       .catch((e: unknown) => this.warn('Retention could not prune the job store', e))

@@ -17,7 +17,12 @@ export function addTool<Schema extends z.ZodObject>(
   callback: (args: z.output<Schema>, ctx: ToolExtra | V2Context) => Promise<McpToolResult | Record<string, unknown>>,
 ): unknown {
   const { title, description, inputSchema, annotations } = config;
-  return (server.registerTool as (name: string, config: unknown, callback: unknown) => unknown).call(server, name, { title, description, inputSchema, annotations }, callback);
+  return (server.registerTool as (name: string, config: unknown, callback: unknown) => unknown).call(
+    server,
+    name,
+    { title, description, inputSchema, annotations },
+    callback,
+  );
 }
 
 /** @internal Whether `server` is v1's McpServer (it has the experimental tasks API; v2's has not). */

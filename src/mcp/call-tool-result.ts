@@ -12,7 +12,8 @@ import type { McpToolResult } from './shapes';
  */
 export function toCallToolResult(value: unknown): McpToolResult {
   const json = toJsonResult(value);
-  const structured = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : { result: json };
+  const structured =
+    json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : { result: json };
   return { structuredContent: structured, content: [{ type: 'text', text: JSON.stringify(structured) }] };
 }
 
@@ -25,7 +26,10 @@ export function toolError(error: unknown): McpToolResult {
 }
 
 /** @internal Runs a tool's work: its value as a result (`toCallToolResult` unless `shape` says otherwise), its error as a tool error. */
-export async function toolResult<R extends object = McpToolResult>(work: () => Promise<unknown>, shape: (value: unknown) => R | Promise<R> = toCallToolResult as (value: unknown) => R): Promise<R | McpToolResult> {
+export async function toolResult<R extends object = McpToolResult>(
+  work: () => Promise<unknown>,
+  shape: (value: unknown) => R | Promise<R> = toCallToolResult as (value: unknown) => R,
+): Promise<R | McpToolResult> {
   try {
     return await shape(await work());
   } catch (e) {

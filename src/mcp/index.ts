@@ -10,4 +10,13 @@ export { toCallToolResult } from './call-tool-result';
 export { requesterOf } from './requester';
 export { serveTaskExtension, taskOf, TASKS_EXTENSION, type ExtensionTask, type TaskExtensionOptions } from './tasks-extension-2026-07-28';
 export { createJobTaskStore, JobTaskStore, type McpRequest, type McpResult, type McpTask, type SmartTaskOptions } from './tasks-2025-11-25';
-export type { McpAuthInfo, McpServerLike, McpTextContent, McpToolAnnotations, McpToolResult, ToolContextOf, ToolExtra, V2Context } from './shapes';
+export type {
+  McpAuthInfo,
+  McpServerLike,
+  McpTextContent,
+  McpToolAnnotations,
+  McpToolResult,
+  ToolContextOf,
+  ToolExtra,
+  V2Context,
+} from './shapes';

@@ -32,7 +32,11 @@ export function managersOf(scope: object, primary: JobManager): JobManager[] {
 }
 
 /** @internal The job, from whichever of `managers` holds it, if the request may see it; `undefined` if none does. */
-export async function lookupVisibleJob(managers: Iterable<JobManager>, id: string, v: Viewer): Promise<{ job: JobRecord; manager: JobManager } | undefined> {
+export async function lookupVisibleJob(
+  managers: Iterable<JobManager>,
+  id: string,
+  v: Viewer,
+): Promise<{ job: JobRecord; manager: JobManager } | undefined> {
   for (const manager of managers) {
     const job = await manager.get(id);
     if (job && canSee(v, job)) return { job, manager };
@@ -41,14 +45,23 @@ export async function lookupVisibleJob(managers: Iterable<JobManager>, id: strin
 }
 
 /** @internal The job, from whichever of `managers` holds it, if the request may see it; else JOB_NOT_FOUND. */
-export async function findVisibleJob(managers: Iterable<JobManager>, id: string, v: Viewer): Promise<{ job: JobRecord; manager: JobManager }> {
+export async function findVisibleJob(
+  managers: Iterable<JobManager>,
+  id: string,
+  v: Viewer,
+): Promise<{ job: JobRecord; manager: JobManager }> {
   const found = await lookupVisibleJob(managers, id, v);
   if (!found) throw new JobNotFoundError(id);
   return found;
 }
 
 /** @internal Cancels a job the request may see, in the manager that holds it (JOB_NOT_FOUND otherwise). */
-export async function cancelVisibleJob(managers: Iterable<JobManager>, id: string, v: Viewer, reason: string | undefined): Promise<JobRecord> {
+export async function cancelVisibleJob(
+  managers: Iterable<JobManager>,
+  id: string,
+  v: Viewer,
+  reason: string | undefined,
+): Promise<JobRecord> {
   const { job, manager } = await findVisibleJob(managers, id, v);
   return manager.cancel(job.id, reason, { owner: job.owner });
 }

@@ -32,7 +32,8 @@ export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): v
       inputSchema: z.object({ job_id: jobIdSchema }),
       annotations: { readOnlyHint: true },
     },
-    ({ job_id }, extra) => toolResult(async () => ({ job: (await findVisibleJob(managersOf(server, managerFor(opts)), job_id, visibilityOf(extra))).job })),
+    ({ job_id }, extra) =>
+      toolResult(async () => ({ job: (await findVisibleJob(managersOf(server, managerFor(opts)), job_id, visibilityOf(extra))).job })),
   );
   addTool(
     server,
@@ -41,7 +42,10 @@ export function registerJobTools(server: McpServerLike, opts?: McpJobOptions): v
       title: 'List jobs',
       description: 'Background jobs, newest first.',
       inputSchema: z.object({
-        status: z.union([statusSchema, z.array(statusSchema)]).optional().describe('Only jobs in this status (or these)'),
+        status: z
+          .union([statusSchema, z.array(statusSchema)])
+          .optional()
+          .describe('Only jobs in this status (or these)'),
         label: z.string().max(200).optional().describe('Only jobs with this label'),
         limit: z.number().int().min(1).max(200).optional().describe('At most this many (default 20)'),
       }),

@@ -18,7 +18,12 @@ export const smartToolFields = {
 };
 
 /** A tool's arguments: its own fields plus `async_mode` and `job_label` (or `asyncMode` / `jobLabel`). */
-export type SmartToolArgs<Shape extends z.ZodRawShape> = z.output<z.ZodObject<Shape>> & { async_mode?: boolean; job_label?: string; asyncMode?: boolean; jobLabel?: string };
+export type SmartToolArgs<Shape extends z.ZodRawShape> = z.output<z.ZodObject<Shape>> & {
+  async_mode?: boolean;
+  job_label?: string;
+  asyncMode?: boolean;
+  jobLabel?: string;
+};
 
 /** Configuration of a smart tool (as `McpServer.registerTool`'s, with a zod shape as input schema). */
 export interface SmartToolConfig<Shape extends z.ZodRawShape> {
@@ -31,7 +36,6 @@ export interface SmartToolConfig<Shape extends z.ZodRawShape> {
 
 /** Options of `registerSmartTool()`. */
 export interface SmartToolOptions extends McpJobOptions, SmartTaskOptions {}
-
 
 /**
  * Makes a decorated service method an MCP tool, on an `McpServer` of either SDK line (v1's

@@ -1,5 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { currentJobManager, EVERY_JOB, viewerOf, withCallOptions, type CallOptions, type JobManager, type JobProgress, type Viewer } from '../index';
+import {
+  currentJobManager,
+  EVERY_JOB,
+  viewerOf,
+  withCallOptions,
+  type CallOptions,
+  type JobManager,
+  type JobProgress,
+  type Viewer,
+} from '../index';
 import type { ToolExtra, V2Context } from './shapes';
 
 /** @internal One view of a request, from a v1 `extra` or a v2 `ctx`. */
@@ -65,7 +74,10 @@ export const currentRequest = new AsyncLocalStorage<Pick<ToolExtra, 'authInfo' |
  * sees its own jobs; one without (no auth, no session) over HTTP sees by id only jobs created
  * without an owner and lists nothing; over stdio (one client) it sees everything.
  */
-export function visibilityOf(extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | V2Context | undefined, fallbackOwner?: string): Viewer {
+export function visibilityOf(
+  extra: Pick<ToolExtra, 'authInfo' | 'sessionId' | 'requestInfo'> | V2Context | undefined,
+  fallbackOwner?: string,
+): Viewer {
   if (!extra) return fallbackOwner === undefined ? EVERY_JOB : viewerOf(fallbackOwner);
   const v = viewOf(extra);
   const owner = ownerOf(v);
@@ -91,7 +103,9 @@ export function callWithRequest<T>(extra: ToolExtra | V2Context, fn: () => T, ex
     let timer: NodeJS.Timeout | undefined;
     const send = (p: JobProgress): void => {
       last = Date.now();
-      request.notify('notifications/progress', { progressToken: token, progress: p.current, total: p.total, message: p.message }).catch(() => undefined);
+      request
+        .notify('notifications/progress', { progressToken: token, progress: p.current, total: p.total, message: p.message })
+        .catch(() => undefined);
     };
     flush = () => {
       clearTimeout(timer);

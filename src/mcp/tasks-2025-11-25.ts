@@ -8,7 +8,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { canList, currentJobManager, isJobTicket, JobManager, JobNotFoundError, SmartAsyncConfigError, type JobRecord, type Viewer } from '../index';
+import {
+  canList,
+  currentJobManager,
+  isJobTicket,
+  JobManager,
+  JobNotFoundError,
+  SmartAsyncConfigError,
+  type JobRecord,
+  type Viewer,
+} from '../index';
 import type { ToolConfig } from './add-tool';
 import { toCallToolResult, toolError } from './call-tool-result';
 import { cancelVisibleJob, findVisibleJob, listAcross, lookupVisibleJob, managersOf } from './managers';
@@ -106,7 +115,13 @@ export class JobTaskStore {
   /** @internal Keeps the result of a call that needed no task, as an already completed task. */
   stashInline(result: McpToolResult): McpTask {
     const now = new Date().toISOString();
-    const task: McpTask = { taskId: `inline-${randomUUID()}`, status: result.isError ? 'failed' : 'completed', ttl: 0, createdAt: now, lastUpdatedAt: now };
+    const task: McpTask = {
+      taskId: `inline-${randomUUID()}`,
+      status: result.isError ? 'failed' : 'completed',
+      ttl: 0,
+      createdAt: now,
+      lastUpdatedAt: now,
+    };
     this.inline.set(task.taskId, { task, result });
     return task;
   }
@@ -116,7 +131,11 @@ export class JobTaskStore {
     let settle!: { resolve: (r: McpResult) => void; reject: (e: Error) => void };
     const outcome = new Promise<McpResult>((resolve, reject) => (settle = { resolve, reject }));
     const name = (request.params as { name?: unknown } | undefined)?.name;
-    const ticket = await this.manager().launch(() => outcome, { label: typeof name === 'string' ? name : request.method, asyncMode: true, owner: this.visibility(sessionId).owner });
+    const ticket = await this.manager().launch(() => outcome, {
+      label: typeof name === 'string' ? name : request.method,
+      asyncMode: true,
+      owner: this.visibility(sessionId).owner,
+    });
     if (!isJobTicket(ticket)) throw new Error('expected a ticket');
     this.generic.set(ticket.job_id, settle);
     this.genericIds.add(ticket.job_id);
@@ -156,7 +175,8 @@ export class JobTaskStore {
 
   async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: McpTask[]; nextCursor?: string }> {
     const offset = cursor === undefined ? 0 : Number(cursor);
-    if (!Number.isInteger(offset) || offset < 0) throw new SmartAsyncConfigError(`Expected a task list cursor from a previous page, got ${JSON.stringify(cursor)}`);
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new SmartAsyncConfigError(`Expected a task list cursor from a previous page, got ${JSON.stringify(cursor)}`);
     const page = 50;
     const v = this.visibility(sessionId);
     if (!canList(v)) return { tasks: [] };
@@ -170,7 +190,10 @@ export class JobTaskStore {
  * A `TaskStore` for `new McpServer(info, { taskStore })` backed by a JobManager.
  * @param manager the manager @default the JobManager of the configured container, resolved at each use
  */
-export function createJobTaskStore(manager?: JobManager | (() => JobManager), options?: { pollIntervalMs?: number; ttlMs?: number | null }): JobTaskStore {
+export function createJobTaskStore(
+  manager?: JobManager | (() => JobManager),
+  options?: { pollIntervalMs?: number; ttlMs?: number | null },
+): JobTaskStore {
   const get = manager instanceof JobManager ? () => manager : (manager ?? currentJobManager);
   return new JobTaskStore(get, options);
 }
@@ -199,9 +222,13 @@ function installTaskFlag(server: V1TaskServer): void {
   const handlers = server.server._requestHandlers;
   const original = handlers?.get('tools/call');
   if (!handlers || !original) {
-    throw new SmartAsyncConfigError('This version of @modelcontextprotocol/sdk is not supported for native tasks: register smart tools without `tasks`');
+    throw new SmartAsyncConfigError(
+      'This version of @modelcontextprotocol/sdk is not supported for native tasks: register smart tools without `tasks`',
+    );
   }
-  handlers.set('tools/call', (request, extra) => currentRequest.run(extra, () => taskCall.run(request.params?.task !== undefined, () => original(request, extra))));
+  handlers.set('tools/call', (request, extra) =>
+    currentRequest.run(extra, () => taskCall.run(request.params?.task !== undefined, () => original(request, extra))),
+  );
   for (const method of ['tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel']) {
     const handler = handlers.get(method);
     if (handler) handlers.set(method, (request, extra) => currentRequest.run(extra, () => handler(request, extra)));
@@ -236,7 +263,8 @@ export function registerTaskTool(
         if (!task) throw new JobNotFoundError(extra.taskId);
         return task;
       },
-      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) => await currentRequest.run(extra, () => store.getTaskResult(extra.taskId, extra.sessionId)),
+      getTaskResult: async (_args: unknown, extra: ToolExtra & { taskId: string }) =>
+        await currentRequest.run(extra, () => store.getTaskResult(extra.taskId, extra.sessionId)),
     },
   );
   installTaskFlag(server);

@@ -75,7 +75,11 @@ export function taskOf(job: JobRecord, options: TaskExtensionOptions = {}): Exte
     case 'failed':
       return { ...task, status: 'completed', result: { ...toolError(job.error), resultType: 'complete' } };
     case 'stale':
-      return { ...task, status: 'failed', error: { code: INTERNAL_ERROR, message: job.error?.message ?? 'The job was lost: its process stopped' } };
+      return {
+        ...task,
+        status: 'failed',
+        error: { code: INTERNAL_ERROR, message: job.error?.message ?? 'The job was lost: its process stopped' },
+      };
     case 'cancelled':
       return { ...task, status: 'cancelled' };
     default:
@@ -95,7 +99,11 @@ export function servesTasks(server: McpServerLike): boolean {
 
 interface V2LowLevelServer {
   registerCapabilities(capabilities: Record<string, unknown>): void;
-  setRequestHandler(method: string, schemas: { params: z.ZodType }, handler: (params: { taskId: string }, ctx: V2Context) => Promise<Record<string, unknown>>): void;
+  setRequestHandler(
+    method: string,
+    schemas: { params: z.ZodType },
+    handler: (params: { taskId: string }, ctx: V2Context) => Promise<Record<string, unknown>>,
+  ): void;
 }
 
 /**
@@ -122,20 +130,26 @@ export function ensureTaskExtension(server: McpServerLike): void {
     serveTaskExtension(server);
   } catch (e) {
     // A tool registered after the server connected can no longer add a capability: it still works, with tickets.
-    emitSmartAsyncWarning(`The MCP tasks extension is not served on this server (${e instanceof Error ? e.message : String(e)}); its smart tools answer with job tickets`);
+    emitSmartAsyncWarning(
+      `The MCP tasks extension is not served on this server (${e instanceof Error ? e.message : String(e)}); its smart tools answer with job tickets`,
+    );
   }
 }
 
 function install(server: McpServerLike): void {
   const low = (server as unknown as { server?: Partial<V2LowLevelServer> }).server;
   if (typeof low?.setRequestHandler !== 'function' || typeof low.registerCapabilities !== 'function') {
-    throw new SmartAsyncConfigError('The tasks extension needs an McpServer of @modelcontextprotocol/server 2.x (on v1, use createJobTaskStore for 2025-11-25 tasks)');
+    throw new SmartAsyncConfigError(
+      'The tasks extension needs an McpServer of @modelcontextprotocol/server 2.x (on v1, use createJobTaskStore for 2025-11-25 tasks)',
+    );
   }
   low.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } });
   const params = z.object({ taskId: z.string().max(200) }).loose();
   const find = async (taskId: string, ctx: V2Context): Promise<{ job: JobRecord; manager: JobManager }> => {
     if (!declaresTasks(viewOf(ctx))) {
-      throw rpcError(MISSING_CLIENT_CAPABILITY, 'Missing required client capability', { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } });
+      throw rpcError(MISSING_CLIENT_CAPABILITY, 'Missing required client capability', {
+        requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+      });
     }
     let found;
     try {
@@ -146,7 +160,9 @@ function install(server: McpServerLike): void {
     if (!found) throw rpcError(INVALID_PARAMS, 'Failed to retrieve task: Task not found');
     return found;
   };
-  low.setRequestHandler('tasks/get', { params }, async ({ taskId }, ctx) => ({ ...taskOf((await find(taskId, ctx)).job, served.get(server)) }));
+  low.setRequestHandler('tasks/get', { params }, async ({ taskId }, ctx) => ({
+    ...taskOf((await find(taskId, ctx)).job, served.get(server)),
+  }));
   // No smart tool asks the client for input, so an update only has to name a task the caller may see.
   low.setRequestHandler('tasks/update', { params }, async ({ taskId }, ctx) => (await find(taskId, ctx), {}));
   low.setRequestHandler('tasks/cancel', { params }, async ({ taskId }, ctx) => {

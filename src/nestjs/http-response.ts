@@ -11,7 +11,8 @@ interface FastifyReply {
   header(name: string, value: string): unknown;
 }
 
-const isExpress = (res: unknown): res is ExpressResponse => typeof (res as ExpressResponse).status === 'function' && typeof (res as ExpressResponse).json === 'function';
+const isExpress = (res: unknown): res is ExpressResponse =>
+  typeof (res as ExpressResponse).status === 'function' && typeof (res as ExpressResponse).json === 'function';
 
 /** @internal Sends a reply through the platform's response: `smart-async/http`'s sender for Express or for Fastify. */
 export function send(res: unknown, reply: HttpReply): void {

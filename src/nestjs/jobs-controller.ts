@@ -10,7 +10,11 @@ export function jobsController(path: string): Type<unknown> {
     readonly routes: JobRoutes<unknown>;
 
     constructor(jobs: JobManager, options: SmartAsyncModuleOptions) {
-      this.routes = new JobRoutes<unknown>({ owner: options.owner as OwnerRule<unknown>, manager: jobs, retryAfterSeconds: options.retryAfterSeconds });
+      this.routes = new JobRoutes<unknown>({
+        owner: options.owner as OwnerRule<unknown>,
+        manager: jobs,
+        retryAfterSeconds: options.retryAfterSeconds,
+      });
     }
   }
   const proto = SmartAsyncJobsController.prototype as unknown as Record<string, unknown>;

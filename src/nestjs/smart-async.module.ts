@@ -1,4 +1,14 @@
-import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type FactoryProvider, type ModuleMetadata, type Provider } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type FactoryProvider,
+  type ModuleMetadata,
+  type Provider,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { bindJobManager, JobManager, MemoryJobStore, SmartAsyncConfigError } from '../index';
 import { jobsController } from './jobs-controller';
@@ -87,7 +97,11 @@ export class SmartAsyncModule {
     return SmartAsyncModule.build([provider], options.jobsPath, options.imports ?? []);
   }
 
-  private static build(optionProviders: Provider[], jobsPath: string | undefined, imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+  private static build(
+    optionProviders: Provider[],
+    jobsPath: string | undefined,
+    imports: NonNullable<ModuleMetadata['imports']>,
+  ): DynamicModule {
     const providers: Provider[] = [
       ...optionProviders,
       {
@@ -97,7 +111,10 @@ export class SmartAsyncModule {
       },
       SmartAsyncLifecycle,
     ];
-    providers.push({ provide: SMART_ASYNC_JOBS_PATH, useValue: jobsPath ?? null }, { provide: APP_INTERCEPTOR, useClass: SmartAsyncTicketInterceptor });
+    providers.push(
+      { provide: SMART_ASYNC_JOBS_PATH, useValue: jobsPath ?? null },
+      { provide: APP_INTERCEPTOR, useClass: SmartAsyncTicketInterceptor },
+    );
     return {
       module: SmartAsyncModule,
       global: true,
@@ -112,5 +129,7 @@ Global()(SmartAsyncModule);
 Module({})(SmartAsyncModule);
 
 function noOwner(): SmartAsyncConfigError {
-  return new SmartAsyncConfigError("SmartAsyncModule: `jobsPath` needs an owner rule: `owner: (req) => string | undefined`, or `owner: 'none'` to expose every job (trusted networks only)");
+  return new SmartAsyncConfigError(
+    "SmartAsyncModule: `jobsPath` needs an owner rule: `owner: (req) => string | undefined`, or `owner: 'none'` to expose every job (trusted networks only)",
+  );
 }

@@ -45,7 +45,11 @@ export interface RedisJobStoreOptions {
 const optionsSchema = z
   .object({
     connection: z.union([z.string().min(1), z.record(z.string(), z.unknown()), z.custom<Redis>((v) => v instanceof Redis)]).optional(),
-    prefix: z.string().min(1).regex(/^[^\s{}]+$/, 'a prefix without spaces or braces').optional(),
+    prefix: z
+      .string()
+      .min(1)
+      .regex(/^[^\s{}]+$/, 'a prefix without spaces or braces')
+      .optional(),
     leaseMs: z.number().int().min(100).optional(),
     connectTimeoutMs: z.number().positive().optional(),
     onWarning: warningSinkSchema.optional(),
@@ -53,7 +57,6 @@ const optionsSchema = z
   .strict();
 
 type Script = (keys: string[], args: Array<string | number>) => Promise<unknown>;
-
 
 /** Encodes record fields for the hash: JSON literals, status raw. */
 function fields(values: Partial<JobRecord>): string[] {
@@ -120,7 +123,10 @@ export class RedisJobStore implements JobStore {
       this.ownsClient = false;
     } else {
       const defaults: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(1000, 50 * n) };
-      this.client = typeof conn === 'string' || conn === undefined ? new Redis(conn ?? 'redis://127.0.0.1:6379', defaults) : new Redis({ ...defaults, ...(conn as RedisOptions) });
+      this.client =
+        typeof conn === 'string' || conn === undefined
+          ? new Redis(conn ?? 'redis://127.0.0.1:6379', defaults)
+          : new Redis({ ...defaults, ...(conn as RedisOptions) });
       this.ownsClient = true;
     }
     this.client.on('error', () => undefined); // reported as STORE_UNAVAILABLE by the calls that need Redis
@@ -128,7 +134,9 @@ export class RedisJobStore implements JobStore {
     this.keys = { jobs: `${p}:jobs`, counts: `${p}:counts`, active: `${p}:active`, settled: `${p}:settled`, channel: `${p}:events` };
     const define = (name: string, lua: string, numberOfKeys: number): Script => {
       this.client.defineCommand(`smartAsync_${name}`, { lua, numberOfKeys });
-      const fn = (this.client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[`smartAsync_${name}`]!.bind(this.client);
+      const fn = (this.client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[`smartAsync_${name}`]!.bind(
+        this.client,
+      );
       return (keys, args) => fn(...keys, ...args);
     };
     this.scripts = {
@@ -146,18 +154,21 @@ export class RedisJobStore implements JobStore {
 
   async create(job: JobRecord, lease?: JobLease): Promise<void> {
     const json = await this.run('create a job', () =>
-      this.scripts.create([this.jobKey(job.id), this.keys.jobs, this.keys.counts, this.keys.active, this.keys.settled], [
-        job.id,
-        this.runner,
-        this.keys.channel,
-        ms(job.created_at),
-        lease?.expiresAt ?? Date.now() + this.leaseMs,
-        ms(job.completed_at),
-        this.prefix,
-        job.owner ?? '',
-        job.label,
-        ...fields(job),
-      ]),
+      this.scripts.create(
+        [this.jobKey(job.id), this.keys.jobs, this.keys.counts, this.keys.active, this.keys.settled],
+        [
+          job.id,
+          this.runner,
+          this.keys.channel,
+          ms(job.created_at),
+          lease?.expiresAt ?? Date.now() + this.leaseMs,
+          ms(job.completed_at),
+          this.prefix,
+          job.owner ?? '',
+          job.label,
+          ...fields(job),
+        ],
+      ),
     );
     if (json === null) throw new StoreCorruptError(`Job \`${job.id}\` already exists in Redis (${this.prefix})`);
   }
@@ -171,16 +182,19 @@ export class RedisJobStore implements JobStore {
   async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
     const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? patch.started_at ?? isoTime() };
     const json = (await this.run('update a job', () =>
-      this.scripts.update([this.jobKey(id), this.keys.counts, this.keys.active, this.keys.settled], [
-        id,
-        this.runner,
-        this.keys.channel,
-        expect ? expect.join(',') : '',
-        ms(patch.completed_at),
-        patch.status ?? '',
-        this.prefix,
-        ...fields(values),
-      ]),
+      this.scripts.update(
+        [this.jobKey(id), this.keys.counts, this.keys.active, this.keys.settled],
+        [
+          id,
+          this.runner,
+          this.keys.channel,
+          expect ? expect.join(',') : '',
+          ms(patch.completed_at),
+          patch.status ?? '',
+          this.prefix,
+          ...fields(values),
+        ],
+      ),
     )) as string | null;
     return json ? this.parse(json, id) : undefined;
   }
@@ -196,7 +210,9 @@ export class RedisJobStore implements JobStore {
     const limit = query.limit ?? Infinity;
     const keys = await this.indexesFor(query);
     const matches = (job: JobRecord): boolean =>
-      (!query.statuses || query.statuses.includes(job.status)) && (query.label === undefined || job.label === query.label) && (query.owner === undefined || job.owner === query.owner);
+      (!query.statuses || query.statuses.includes(job.status)) &&
+      (query.label === undefined || job.label === query.label) &&
+      (query.owner === undefined || job.owner === query.owner);
     const out: JobRecord[] = [];
     const offsets = keys.map(() => 0);
     const exhausted = keys.map(() => false);
@@ -229,7 +245,9 @@ export class RedisJobStore implements JobStore {
       }
       // An index is done once it gave less than a page and all of it was taken.
       for (const i of live) if (fetched.get(i)! < page && (took.get(i) ?? 0) === fetched.get(i)) exhausted[i] = true;
-      const records = (await this.run('list jobs', () => this.scripts.getMany([], [this.prefix, ...taken.map((c) => c.id)]))) as Array<string | null>;
+      const records = (await this.run('list jobs', () => this.scripts.getMany([], [this.prefix, ...taken.map((c) => c.id)]))) as Array<
+        string | null
+      >;
       for (const [i, json] of records.entries()) {
         const job = json ? this.parseOrSkip(json, taken[i]!.id) : undefined;
         if (!job || !matches(job)) continue;
@@ -288,13 +306,10 @@ export class RedisJobStore implements JobStore {
     for (;;) {
       const n = Number(
         await this.run('prune jobs', () =>
-          this.scripts.prune([this.keys.settled, this.keys.jobs, this.keys.counts], [
-            this.prefix,
-            statuses,
-            query.keepNewest ?? -1,
-            query.settledBefore ? Date.parse(query.settledBefore) : '',
-            1000,
-          ]),
+          this.scripts.prune(
+            [this.keys.settled, this.keys.jobs, this.keys.counts],
+            [this.prefix, statuses, query.keepNewest ?? -1, query.settledBefore ? Date.parse(query.settledBefore) : '', 1000],
+          ),
         ),
       );
       total += n;
@@ -307,7 +322,10 @@ export class RedisJobStore implements JobStore {
     const counts = emptyCounts();
     for (const s of JOB_STATUSES) {
       const v = raw[s] ?? '0';
-      if (!/^-?\d+$/.test(v)) throw new StoreCorruptError(`RedisJobStore ${this.prefix}: the counts hash holds ${JSON.stringify(v.slice(0, 40))} for ${s}, not a count`);
+      if (!/^-?\d+$/.test(v))
+        throw new StoreCorruptError(
+          `RedisJobStore ${this.prefix}: the counts hash holds ${JSON.stringify(v.slice(0, 40))} for ${s}, not a count`,
+        );
       counts[s] = Math.max(0, Number(v));
     }
     return counts;
@@ -333,15 +351,10 @@ export class RedisJobStore implements JobStore {
   async expireLeases(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]> {
     const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? isoTime(now) };
     const changed = (await this.run('mark expired jobs stale', () =>
-      this.scripts.expire([this.keys.active, this.keys.counts, this.keys.settled], [
-        this.prefix,
-        now,
-        this.keys.channel,
-        this.runner,
-        limit,
-        patch.status ?? '',
-        ...fields(values),
-      ]),
+      this.scripts.expire(
+        [this.keys.active, this.keys.counts, this.keys.settled],
+        [this.prefix, now, this.keys.channel, this.runner, limit, patch.status ?? '', ...fields(values)],
+      ),
     )) as string[];
     const out: JobRecord[] = [];
     for (const json of changed) {
@@ -360,7 +373,10 @@ export class RedisJobStore implements JobStore {
     const stop = async (c: Redis): Promise<void> => {
       if (c.status === 'ready') {
         let t: NodeJS.Timeout | undefined;
-        await Promise.race([c.quit().catch(() => undefined), new Promise((r) => (t = setTimeout(r, Math.min(1_000, this.connectTimeoutMs))))]);
+        await Promise.race([
+          c.quit().catch(() => undefined),
+          new Promise((r) => (t = setTimeout(r, Math.min(1_000, this.connectTimeoutMs)))),
+        ]);
         clearTimeout(t);
       }
       c.disconnect();
@@ -391,11 +407,14 @@ export class RedisJobStore implements JobStore {
    * @throws StoreCorruptError saying what is wrong.
    */
   private parse(json: string, id: string): JobRecord {
-    if (json.startsWith('!')) throw new StoreCorruptError(`RedisJobStore ${this.prefix}: malformed job record ${id}: its key holds a ${json.slice(1)}, not a hash`);
+    if (json.startsWith('!'))
+      throw new StoreCorruptError(`RedisJobStore ${this.prefix}: malformed job record ${id}: its key holds a ${json.slice(1)}, not a hash`);
     try {
       return parseJobRecord(JSON.parse(json), `Redis (${this.prefix}, job ${id})`);
     } catch (e) {
-      throw e instanceof StoreCorruptError ? e : new StoreCorruptError(`RedisJobStore ${this.prefix}: malformed job record ${id}: not valid JSON`, { cause: e });
+      throw e instanceof StoreCorruptError
+        ? e
+        : new StoreCorruptError(`RedisJobStore ${this.prefix}: malformed job record ${id}: not valid JSON`, { cause: e });
     }
   }
 
@@ -417,7 +436,9 @@ export class RedisJobStore implements JobStore {
   private async run<T>(what: string, command: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError(`RedisJobStore ${this.prefix} is closed`);
     if (this.client.status !== 'ready' && !(await this.connected())) {
-      throw new StoreUnavailableError(`Redis is not reachable (status ${this.client.status}); could not ${what} within ${this.connectTimeoutMs} ms`);
+      throw new StoreUnavailableError(
+        `Redis is not reachable (status ${this.client.status}); could not ${what} within ${this.connectTimeoutMs} ms`,
+      );
     }
     try {
       return await command();
@@ -426,7 +447,9 @@ export class RedisJobStore implements JobStore {
       const message = (e as Error)?.message ?? String(e);
       // Bad data (a corrupt counts hash, a key of the wrong type) is not an outage.
       if (/^(STORE_CORRUPT|WRONGTYPE)\b/.test(message) || message.includes('STORE_CORRUPT')) {
-        throw new StoreCorruptError(`RedisJobStore ${this.prefix} could not ${what}: ${message.replace(/^.*?STORE_CORRUPT /, '')}`, { cause: e });
+        throw new StoreCorruptError(`RedisJobStore ${this.prefix} could not ${what}: ${message.replace(/^.*?STORE_CORRUPT /, '')}`, {
+          cause: e,
+        });
       }
       throw new StoreUnavailableError(`Redis could not ${what}: ${message}`, { cause: e });
     }

@@ -41,7 +41,12 @@ const optionsSchema = z
     path: z.string().min(1),
     fsync: z.boolean().optional(),
     lockTimeoutMs: z.number().positive().optional(),
-    leaseMs: z.number().int().min(100).max(2 ** 31 - 1).optional(),
+    leaseMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(2 ** 31 - 1)
+      .optional(),
     watchIntervalMs: z.number().positive().finite().optional(),
     compactMinBytes: z.number().int().nonnegative().optional(),
     onWarning: warningSinkSchema.optional(),
@@ -58,7 +63,13 @@ const lineSchema = z.union([
  * What the store keeps in its directory: the log and what it sets aside (`jobs.jsonl.*`), the lock
  * (and a lock being broken, `jobs.lock.*`), `runners/`. Hidden files (`.gitkeep`) are let be.
  */
-const isStoreEntry = (name: string): boolean => name === 'jobs.jsonl' || name === 'jobs.lock' || name === 'runners' || name.startsWith('jobs.jsonl.') || name.startsWith('jobs.lock.') || name.startsWith('.');
+const isStoreEntry = (name: string): boolean =>
+  name === 'jobs.jsonl' ||
+  name === 'jobs.lock' ||
+  name === 'runners' ||
+  name.startsWith('jobs.jsonl.') ||
+  name.startsWith('jobs.lock.') ||
+  name.startsWith('.');
 
 const errnoOf = (e: unknown): string | undefined => {
   const err = e as { code?: unknown; cause?: { code?: unknown } };
@@ -139,7 +150,9 @@ export class FileJobStore implements JobStore {
       },
       (e) => {
         this.reloadNeeded = true; // the index may hold changes that did not reach the disk
-        return e instanceof SmartAsyncError ? e : new StoreUnavailableError(`FileJobStore ${this.path} could not write: ${(e as Error).message}`, { cause: e });
+        return e instanceof SmartAsyncError
+          ? e
+          : new StoreUnavailableError(`FileJobStore ${this.path} could not write: ${(e as Error).message}`, { cause: e });
       },
     );
     this.ready = this.open();
@@ -150,7 +163,11 @@ export class FileJobStore implements JobStore {
 
   async create(job: JobRecord, lease?: JobLease): Promise<void> {
     if (lease) await this.ensureRunner(lease);
-    const created = await this.commits.submit<JobRecord | undefined>({ kind: 'create', job: Object.freeze({ ...job }), runner: lease?.runner });
+    const created = await this.commits.submit<JobRecord | undefined>({
+      kind: 'create',
+      job: Object.freeze({ ...job }),
+      runner: lease?.runner,
+    });
     if (!created) throw new StoreCorruptError(`Job \`${job.id}\` already exists in ${this.log.path}`);
   }
 
@@ -257,7 +274,9 @@ export class FileJobStore implements JobStore {
         this.warn(`FileJobStore ${this.path} is on a read-only file system: opened for reading only`);
       }
     } catch (e) {
-      throw e instanceof SmartAsyncError ? e : new StoreUnavailableError(`Cannot open file job store at ${this.path}: ${(e as Error).message}`, { cause: e });
+      throw e instanceof SmartAsyncError
+        ? e
+        : new StoreUnavailableError(`Cannot open file job store at ${this.path}: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -275,10 +294,14 @@ export class FileJobStore implements JobStore {
       throw e;
     }
     if (!st.isDirectory()) {
-      throw new StoreCorruptError(`FileJobStore path ${this.path} is not a store directory (it is ${st.isFile() ? 'a regular file' : 'not a directory'}); it was left exactly as it was. Give the store a directory of its own.`);
+      throw new StoreCorruptError(
+        `FileJobStore path ${this.path} is not a store directory (it is ${st.isFile() ? 'a regular file' : 'not a directory'}); it was left exactly as it was. Give the store a directory of its own.`,
+      );
     }
     if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
-      throw new StoreUnavailableError(`FileJobStore directory ${this.path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); make it 0700 or 0755`);
+      throw new StoreUnavailableError(
+        `FileJobStore directory ${this.path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); make it 0700 or 0755`,
+      );
     }
     const foreign = (await readdir(this.path)).find((name) => !isStoreEntry(name));
     if (foreign !== undefined) {
@@ -301,9 +324,13 @@ export class FileJobStore implements JobStore {
   private async repairTail(): Promise<void> {
     const r = await this.log.repairTail((text) => this.isWholeLine(text));
     if (r.outcome === 'completed') {
-      this.warn(`FileJobStore ${this.log.path}: the last line was whole but missing its newline (a writer stopped right before it); kept, newline added`);
+      this.warn(
+        `FileJobStore ${this.log.path}: the last line was whole but missing its newline (a writer stopped right before it); kept, newline added`,
+      );
     } else if (r.outcome === 'kept-aside') {
-      this.warn(`FileJobStore ${this.log.path}: an unfinished last line (${r.bytes} bytes) left by a writer that stopped mid-write was cut off and kept at ${r.aside}`);
+      this.warn(
+        `FileJobStore ${this.log.path}: an unfinished last line (${r.bytes} bytes) left by a writer that stopped mid-write was cut off and kept at ${r.aside}`,
+      );
     }
   }
 
@@ -405,7 +432,8 @@ export class FileJobStore implements JobStore {
 
   /** Under the lock: applies a batch to the index and appends its lines with one write. */
   private async writeBatch(batch: Op[]): Promise<unknown[]> {
-    if (this.log.readOnly) throw new StoreUnavailableError(`FileJobStore ${this.path} is on a read-only file system: jobs cannot be written`);
+    if (this.log.readOnly)
+      throw new StoreUnavailableError(`FileJobStore ${this.path} is on a read-only file system: jobs cannot be written`);
     await this.readNew(true);
     const expiring = batch.some((op) => op.kind === 'expire') ? await this.deadRunners() : undefined;
     await this.repairTail(); // a writer killed mid-line since our last read
@@ -458,7 +486,9 @@ export class FileJobStore implements JobStore {
     // The batch is durable from here: a compaction that fails (a full disk) is reported, and the
     // log stays as it is, whole.
     if (this.compaction.due(this.log.offset, this.index.size)) {
-      await this.compact().catch((e: unknown) => this.warn(`FileJobStore ${this.log.path}: compaction failed, the log is kept as it is: ${(e as Error).message}`, e));
+      await this.compact().catch((e: unknown) =>
+        this.warn(`FileJobStore ${this.log.path}: compaction failed, the log is kept as it is: ${(e as Error).message}`, e),
+      );
     }
     return results;
   }

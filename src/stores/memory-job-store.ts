@@ -17,7 +17,8 @@ export class MemoryJobStore implements JobStore {
   /** In-process and never slow: true for this class itself (a subclass may add I/O, so it does not inherit the claim). */
   readonly inProcess: boolean = this.constructor === MemoryJobStore;
   /** Synchronous create, unless a subclass overrides `create` (its own create must then run). */
-  readonly createNow: ((job: JobRecord) => void) | undefined = this.create === MemoryJobStore.prototype.create ? (job) => this.insert(job) : undefined;
+  readonly createNow: ((job: JobRecord) => void) | undefined =
+    this.create === MemoryJobStore.prototype.create ? (job) => this.insert(job) : undefined;
   private readonly index = new JobIndex();
 
   /** @throws StoreCorruptError (as a rejection) if the id exists. */

@@ -141,7 +141,10 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
       assert.equal(await store.update(job.id, patchTo('completed'), ['pending']), undefined);
       assert.equal((await store.get(job.id))?.status, 'running');
       assert.equal(await store.update(randomUUID(), { progress: { current: 1 } }), undefined);
-      const racers = await Promise.all([store.update(job.id, patchTo('completed'), ACTIVE_STATUSES), store.update(job.id, cancelPatch('x'), ACTIVE_STATUSES)]);
+      const racers = await Promise.all([
+        store.update(job.id, patchTo('completed'), ACTIVE_STATUSES),
+        store.update(job.id, cancelPatch('x'), ACTIVE_STATUSES),
+      ]);
       assert.equal(racers.filter(Boolean).length, 1, 'one of two racing transitions wins');
     });
 
@@ -151,20 +154,35 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
       const jobs = Array.from({ length: RACES }, () => record('running'));
       for (let i = 0; i < jobs.length; i += 50) await Promise.all(jobs.slice(i, i + 50).map((j) => store.create(j)));
       // Interleavings: both in one tick, the second a microtask, a turn or a millisecond later; half through a second instance.
-      const stagger = [(): Promise<void> => Promise.resolve(), () => Promise.resolve().then(() => undefined), () => new Promise<void>((r) => setImmediate(r)), () => new Promise<void>((r) => setTimeout(r, 1))];
+      const stagger = [
+        (): Promise<void> => Promise.resolve(),
+        () => Promise.resolve().then(() => undefined),
+        () => new Promise<void>((r) => setImmediate(r)),
+        () => new Promise<void>((r) => setTimeout(r, 1)),
+      ];
       const outcomes = await Promise.all(
         jobs.map(async (job, i) => {
           const first = store.update(job.id, patchTo('completed'), ACTIVE_STATUSES);
-          const second = stagger[i % stagger.length]!().then(() => (i % 2 === 0 ? store : other).update(job.id, cancelPatch('raced'), ACTIVE_STATUSES));
+          const second = stagger[i % stagger.length]!().then(() =>
+            (i % 2 === 0 ? store : other).update(job.id, cancelPatch('raced'), ACTIVE_STATUSES),
+          );
           const [a, b] = await Promise.all([first, second]);
           return { id: job.id, winners: [a, b].filter(Boolean).length, status: a ? 'completed' : b ? 'cancelled' : undefined };
         }),
       );
       const broken = outcomes.filter((o) => o.winners !== 1);
-      assert.equal(broken.length, 0, `${broken.length} of ${RACES} races did not have exactly one winner (update must read and write atomically)`);
+      assert.equal(
+        broken.length,
+        0,
+        `${broken.length} of ${RACES} races did not have exactly one winner (update must read and write atomically)`,
+      );
       const records = await Promise.all(outcomes.map((o) => store.get(o.id)));
       const overwritten = outcomes.filter((o, i) => records[i]?.status !== o.status);
-      assert.equal(overwritten.length, 0, `${overwritten.length} of ${RACES} records do not hold the winner's status (a refused transition was written anyway)`);
+      assert.equal(
+        overwritten.length,
+        0,
+        `${overwritten.length} of ${RACES} records do not hold the winner's status (a refused transition was written anyway)`,
+      );
     });
 
     it('follows the lifecycle: every status change the core allows, none it refuses', async () => {
@@ -215,7 +233,12 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
       const store = await open();
       const old = Date.now() - 60_000;
       const active = [record('running', {}, old), record('pending', {}, old)];
-      const done = [record('completed', {}, old), record('failed', {}, old + 1), record('cancelled', {}, old + 2), record('stale', {}, old + 3)];
+      const done = [
+        record('completed', {}, old),
+        record('failed', {}, old + 1),
+        record('cancelled', {}, old + 2),
+        record('stale', {}, old + 3),
+      ];
       for (const j of [...active, ...done]) await store.create(j);
       assert.equal(await store.prune({ statuses: ['failed'], settledBefore: isoTime(Date.now() + 1) }), 1);
       assert.equal(await store.prune({ statuses: FINAL_STATUSES, keepNewest: 2 }), 1); // the completed one, settled first
@@ -257,7 +280,10 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
         await other.update(job.id, cancelPatch('from elsewhere'));
         for (let i = 0; i < 200 && !seen.some((j) => j.id === job.id && j.status === 'cancelled'); i++) await sleep(25);
         stop();
-        assert.ok(seen.some((j) => j.id === job.id && j.status === 'cancelled'), 'the cancel reached the watcher');
+        assert.ok(
+          seen.some((j) => j.id === job.id && j.status === 'cancelled'),
+          'the cancel reached the watcher',
+        );
       });
     }
 

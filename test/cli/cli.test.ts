@@ -23,19 +23,31 @@ interface Run {
 
 function cli(args: string[], timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', bin, ...args], { cwd: root, timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', bin, ...args],
+      { cwd: root, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Fills a store: a completed job, a failed one, an owned one, and a long one whose work records its abort. */
-async function fill(manager: JobManager): Promise<{ completed: string; failed: string; owned: string; long: string; aborted: () => boolean }> {
+async function fill(
+  manager: JobManager,
+): Promise<{ completed: string; failed: string; owned: string; long: string; aborted: () => boolean }> {
   const id = async (p: Promise<unknown>): Promise<string> => ((await p) as { job_id: string }).job_id;
   const completed = await id(manager.launch(async () => ({ rows: 3 }), { label: 'quick report', asyncMode: true }));
-  const failed = await id(manager.launch(async () => Promise.reject(Object.assign(new Error('no data for apac'), { code: 'NO_DATA' })), { label: 'broken report', asyncMode: true }));
+  const failed = await id(
+    manager.launch(async () => Promise.reject(Object.assign(new Error('no data for apac'), { code: 'NO_DATA' })), {
+      label: 'broken report',
+      asyncMode: true,
+    }),
+  );
   const owned = await id(manager.launch(async () => 'mine', { label: 'alice report', asyncMode: true, owner: 'alice' }));
   let abortedFlag = false;
   const long = await id(
@@ -60,14 +72,28 @@ async function fill(manager: JobManager): Promise<{ completed: string; failed: s
 }
 
 describe.each([
-  ['file', (): { store: JobStore; flags: string[]; cleanup: () => void } => {
-    const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-'));
-    return { store: new FileJobStore({ path: dir }), flags: ['--file', dir], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-  ['redis', (): { store: JobStore; flags: string[]; cleanup: () => void } => {
-    const prefix = `cli-test-${randomUUID()}`;
-    return { store: new RedisJobStore({ prefix }), flags: ['--redis', 'redis://127.0.0.1:6379', '--prefix', prefix], cleanup: () => undefined };
-  }],
+  [
+    'file',
+    (): { store: JobStore; flags: string[]; cleanup: () => void } => {
+      const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-'));
+      return {
+        store: new FileJobStore({ path: dir }),
+        flags: ['--file', dir],
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+  [
+    'redis',
+    (): { store: JobStore; flags: string[]; cleanup: () => void } => {
+      const prefix = `cli-test-${randomUUID()}`;
+      return {
+        store: new RedisJobStore({ prefix }),
+        flags: ['--redis', 'redis://127.0.0.1:6379', '--prefix', prefix],
+        cleanup: () => undefined,
+      };
+    },
+  ],
 ])('%s store', (_kind, open) => {
   let manager: JobManager;
   let flags: string[];
@@ -125,7 +151,11 @@ describe.each([
   }, 60_000);
 
   test('watch prints one line per change of a running job (not a terminal), and its end', async () => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', ...flags, '--interval', '100', '--label', 'watched'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', ...flags, '--interval', '100', '--label', 'watched'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -145,11 +175,17 @@ describe.each([
       )) as { job_id: string };
       await manager.wait(ticket.job_id, { timeoutMs: 10_000 });
       for (let i = 0; i < 50 && !/completed/.test(out); i++) await sleep(100);
-      const lines = out.trim().split('\n').filter((l) => l.includes(ticket.job_id));
+      const lines = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes(ticket.job_id));
       expect(lines.length).toBeGreaterThanOrEqual(3);
       expect(lines.some((l) => /running\s+\d+%.*watched {2}part \d/.test(l))).toBe(true);
       expect(lines.at(-1)).toMatch(/completed\s+100%/);
-      const percents = lines.map((l) => /\s(\d+)%/.exec(l)?.[1]).filter(Boolean).map(Number);
+      const percents = lines
+        .map((l) => /\s(\d+)%/.exec(l)?.[1])
+        .filter(Boolean)
+        .map(Number);
       expect(percents).toEqual([...percents].sort((a, b) => a - b));
     } finally {
       child.kill('SIGINT');
@@ -210,7 +246,9 @@ describe('a store that cannot be opened', () => {
     const run = await cli(['jobs', 'list', '--redis', `redis://:secret@127.0.0.1:${port}`, '--timeout', '1000']);
     const elapsed = Date.now() - started;
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`Cannot open the Redis store at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(prefix smart-async\\)`));
+    expect(run.stderr).toMatch(
+      new RegExp(`Cannot open the Redis store at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(prefix smart-async\\)`),
+    );
     expect(run.stderr).not.toContain('secret');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(elapsed - base).toBeLessThan(1_000 + 800);
@@ -240,7 +278,17 @@ describe('a store that cannot be opened', () => {
 });
 
 test('--help on every command', async () => {
-  const commands = [[], ['jobs'], ['jobs', 'list'], ['jobs', 'show'], ['jobs', 'watch'], ['jobs', 'cancel'], ['jobs', 'prune'], ['jobs', 'health'], ['dashboard']];
+  const commands = [
+    [],
+    ['jobs'],
+    ['jobs', 'list'],
+    ['jobs', 'show'],
+    ['jobs', 'watch'],
+    ['jobs', 'cancel'],
+    ['jobs', 'prune'],
+    ['jobs', 'health'],
+    ['dashboard'],
+  ];
   const runs = await Promise.all(commands.map((c) => cli([...c, '--help'])));
   runs.forEach((r, i) => {
     expect(r.code).toBe(0);
@@ -255,8 +303,14 @@ test('watch on a terminal draws progress bars (label, percent, message, elapsed)
   const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-tty-'));
   const manager = new JobManager(new FileJobStore({ path: dir }), { closeGraceMs: 0 });
   // `script` gives the command a pseudo-terminal, as a user's terminal would.
-  const command = [process.execPath, '-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', '--file', dir, '--interval', '100'].map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COLUMNS: '160', LINES: '40' } });
+  const command = [process.execPath, '-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', '--file', dir, '--interval', '100']
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, COLUMNS: '160', LINES: '40' },
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   try {
@@ -285,7 +339,11 @@ test('watch on a terminal draws progress bars (label, percent, message, elapsed)
 
 test('a long watch does not pile up listeners on its stop signal (no leak warning), and Ctrl-C ends it cleanly', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-long-'));
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', '--file', dir, '--interval', '20'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', bin, 'jobs', 'watch', '--file', dir, '--interval', '20'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   try {

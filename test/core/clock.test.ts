@@ -2,7 +2,24 @@ import { isoTime } from '../../src/common/clock';
 import { toJsonResult } from '../../src/job/serialise';
 
 test('isoTime formats exactly like Date#toISOString', () => {
-  const samples = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1_700_000_000_005, 1_700_000_000_050, 1_700_000_000_500, Date.now(), 1_700_000_000_005.7, -0.5, -1.5];
+  const samples = [
+    0,
+    1,
+    9,
+    10,
+    99,
+    100,
+    999,
+    1000,
+    1001,
+    1_700_000_000_005,
+    1_700_000_000_050,
+    1_700_000_000_500,
+    Date.now(),
+    1_700_000_000_005.7,
+    -0.5,
+    -1.5,
+  ];
   for (let i = 0; i < 1000; i++) samples.push(Math.floor(Math.random() * 4_000_000_000_000));
   for (const ms of samples) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
   // alternating between seconds (now, a day ago, an hour ago) exercises the cache slots

@@ -32,7 +32,13 @@ class Reports {
   }
 
   @SmartAsync({ timeoutMs: 100 })
-  async tool(args: { n: number; async_mode?: boolean; job_label?: string; asyncMode?: boolean; jobLabel?: string }): Promise<SmartResult<unknown>> {
+  async tool(args: {
+    n: number;
+    async_mode?: boolean;
+    job_label?: string;
+    asyncMode?: boolean;
+    jobLabel?: string;
+  }): Promise<SmartResult<unknown>> {
     await sleep(20);
     return { seen: { ...args } };
   }
@@ -138,7 +144,11 @@ describe('explicit async mode', () => {
     expect(ticket).toEqual({ job_id: expect.any(String), status: 'pending' });
     if (!isJobTicket(ticket)) return;
     const job = await manager.wait(ticket.job_id, { timeoutMs: 5000 });
-    expect(job).toMatchObject({ label: 'nightly', status: 'completed', result: { seen: { n: 1, async_mode: true, job_label: 'nightly' } } });
+    expect(job).toMatchObject({
+      label: 'nightly',
+      status: 'completed',
+      result: { seen: { n: 1, async_mode: true, job_label: 'nightly' } },
+    });
     expect(job.started_at).not.toBeNull();
   });
 
@@ -404,23 +414,26 @@ describe('budget precedence', () => {
     process.env[ENV] = value;
     expect(await budgetOf(() => new WithDefaults().method())).toBe(ms);
   });
-  test.each(['abc', '-3', '0', '10 parsecs', '1e400'])('an invalid env value %j rejects the call naming the variable, and nothing starts', async (value) => {
-    process.env[ENV] = value;
-    const { manager } = useHarness();
-    let started = false;
-    class Guarded {
-      @SmartAsync({ timeoutEnv: ENV })
-      async run(): Promise<void> {
-        started = true;
+  test.each(['abc', '-3', '0', '10 parsecs', '1e400'])(
+    'an invalid env value %j rejects the call naming the variable, and nothing starts',
+    async (value) => {
+      process.env[ENV] = value;
+      const { manager } = useHarness();
+      let started = false;
+      class Guarded {
+        @SmartAsync({ timeoutEnv: ENV })
+        async run(): Promise<void> {
+          started = true;
+        }
       }
-    }
-    const err = await new Guarded().run().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SmartAsyncConfigError);
-    expect((err as Error).message).toContain(ENV);
-    expect((err as Error).message).toContain(JSON.stringify(value));
-    expect(started).toBe(false);
-    expect(await manager.list()).toEqual([]);
-  });
+      const err = await new Guarded().run().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SmartAsyncConfigError);
+      expect((err as Error).message).toContain(ENV);
+      expect((err as Error).message).toContain(JSON.stringify(value));
+      expect(started).toBe(false);
+      expect(await manager.list()).toEqual([]);
+    },
+  );
 });
 
 describe('job context', () => {

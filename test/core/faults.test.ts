@@ -1,5 +1,14 @@
 import 'reflect-metadata';
-import { jobContext, JobManager, MemoryJobStore, parseJobRecord, SmartAsync, SmartAsyncConfigError, StoreUnavailableError, type SmartResult } from '../../src';
+import {
+  jobContext,
+  JobManager,
+  MemoryJobStore,
+  parseJobRecord,
+  SmartAsync,
+  SmartAsyncConfigError,
+  StoreUnavailableError,
+  type SmartResult,
+} from '../../src';
 import { ticketOf } from '../fixtures/ticket';
 import { closeHarnesses, sleep, useHarness } from '../support/harness';
 
@@ -48,7 +57,21 @@ function everyTrapThrows(): object {
     throw new Error('trap');
   };
   const traps: ProxyHandler<object> = {};
-  for (const name of ['get', 'set', 'has', 'ownKeys', 'getPrototypeOf', 'setPrototypeOf', 'getOwnPropertyDescriptor', 'defineProperty', 'deleteProperty', 'isExtensible', 'preventExtensions', 'apply', 'construct'] as const) {
+  for (const name of [
+    'get',
+    'set',
+    'has',
+    'ownKeys',
+    'getPrototypeOf',
+    'setPrototypeOf',
+    'getOwnPropertyDescriptor',
+    'defineProperty',
+    'deleteProperty',
+    'isExtensible',
+    'preventExtensions',
+    'apply',
+    'construct',
+  ] as const) {
     (traps as Record<string, unknown>)[name] = trap;
   }
   return new Proxy({}, traps);
@@ -56,14 +79,50 @@ function everyTrapThrows(): object {
 
 describe('values thrown by the work', () => {
   test.each([
-    ['a value whose toString throws', () => ({ toString: () => { throw new Error('no'); } })],
-    ['a Proxy that throws on every access', () => new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } })],
-    ['an Error whose message getter throws', () => Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } })],
+    [
+      'a value whose toString throws',
+      () => ({
+        toString: () => {
+          throw new Error('no');
+        },
+      }),
+    ],
+    [
+      'a Proxy that throws on every access',
+      () =>
+        new Proxy(
+          {},
+          {
+            get: () => {
+              throw new Error('trap');
+            },
+            ownKeys: () => {
+              throw new Error('trap');
+            },
+          },
+        ),
+    ],
+    [
+      'an Error whose message getter throws',
+      () =>
+        Object.defineProperty(new Error('x'), 'message', {
+          get: () => {
+            throw new Error('getter');
+          },
+        }),
+    ],
     ['null', () => null],
     ['a Proxy whose every trap throws (getPrototypeOf too: instanceof throws)', () => everyTrapThrows()],
   ])('%s fails the job, it never stays running', async (_, make) => {
     const { manager } = useHarness();
-    const t = ticketOf(await manager.launch(async () => { throw make(); }, { label: 'x', asyncMode: true }));
+    const t = ticketOf(
+      await manager.launch(
+        async () => {
+          throw make();
+        },
+        { label: 'x', asyncMode: true },
+      ),
+    );
     const job = await manager.wait(t.job_id, { timeoutMs: 2_000 });
     expect(job.status).toBe('failed');
     expect(typeof job.error?.message).toBe('string');
@@ -72,7 +131,15 @@ describe('values thrown by the work', () => {
 
 describe('results JSON would mangle are refused, saying where', () => {
   test.each([
-    ['a toJSON that throws null', { toJSON: () => { throw null; } }, /toJSON threw null/],
+    [
+      'a toJSON that throws null',
+      {
+        toJSON: () => {
+          throw null;
+        },
+      },
+      /toJSON threw null/,
+    ],
     ['a Map', { m: new Map([[1, 2]]) }, /`result\.m` is a Map/],
     ['a Set', [new Set([1])], /`result\[0\]` is a Set/],
     ['NaN inside', { n: Number.NaN }, /`result\.n` is NaN/],
@@ -141,7 +208,12 @@ describe('many waits sharing one signal', () => {
       const held = ticketOf(await manager.launch(() => new Promise(() => undefined), { label: 'held', asyncMode: true }));
       const ac = new AbortController();
       const completed = Array.from({ length: 25_000 }, () => manager.wait(done.job_id, { signal: ac.signal }));
-      const aborted = Array.from({ length: 25_000 }, () => manager.wait(held.job_id, { signal: ac.signal }).then(() => 'resolved', (e: unknown) => e));
+      const aborted = Array.from({ length: 25_000 }, () =>
+        manager.wait(held.job_id, { signal: ac.signal }).then(
+          () => 'resolved',
+          (e: unknown) => e,
+        ),
+      );
       const results = await Promise.all(completed);
       expect(results.every((j) => j.status === 'completed')).toBe(true);
       const reason = new Error('shutting down');

@@ -25,7 +25,11 @@ import { ticketOf } from '../fixtures/ticket';
 afterEach(closeHarnesses);
 
 /** Launches `work` in explicit async mode and returns its job id. */
-async function startJob<T>(manager: JobManager, work: () => Promise<T> | T, opts: { label?: string; owner?: string } = {}): Promise<string> {
+async function startJob<T>(
+  manager: JobManager,
+  work: () => Promise<T> | T,
+  opts: { label?: string; owner?: string } = {},
+): Promise<string> {
   return ticketOf(await manager.launch(work, { label: opts.label ?? 'job', asyncMode: true, owner: opts.owner })).job_id;
 }
 
@@ -289,11 +293,14 @@ describe('cancel', () => {
 describe('results that are not JSON', () => {
   test.each([
     ['a BigInt', () => ({ n: 10n })],
-    ['a circular object', () => {
-      const o: Record<string, unknown> = {};
-      o.self = o;
-      return o;
-    }],
+    [
+      'a circular object',
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      },
+    ],
     ['a function', () => ({ fn: () => 1 })],
   ])('%s fails the job with RESULT_NOT_SERIALISABLE and nothing crashes', async (_name, make) => {
     const { manager } = useHarness();

@@ -38,7 +38,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smart-async-dashboard-'));
   manager = new JobManager(new FileJobStore({ path: dir }), { closeGraceMs: 0, onWarning: () => undefined });
   const port = await freePort();
-  cli = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli', 'index.ts'), 'dashboard', '--file', dir, '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  cli = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'cli', 'index.ts'), 'dashboard', '--file', dir, '--port', String(port)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   url = await new Promise<string>((resolve, reject) => {
     let out = '';
     cli.stdout!.on('data', (d: Buffer) => {
@@ -65,8 +69,15 @@ afterAll(async () => {
 async function fill(): Promise<{ running: string; aborted: () => boolean }> {
   const launch = async (label: string, work: () => Promise<unknown>, owner?: string): Promise<string> =>
     ((await manager.launch(work, { label, asyncMode: true, owner })) as { job_id: string }).job_id;
-  await manager.wait(await launch('report:eu-2026-q3', async () => ({ rows: 18_204, url: 's3://reports/eu-2026-q3.csv' })), { timeoutMs: 5_000 });
-  await manager.wait(await launch('index:catalogue', async () => Promise.reject(Object.assign(new Error('Search cluster refused the bulk request'), { code: 'UPSTREAM_503' }))), { timeoutMs: 5_000 });
+  await manager.wait(await launch('report:eu-2026-q3', async () => ({ rows: 18_204, url: 's3://reports/eu-2026-q3.csv' })), {
+    timeoutMs: 5_000,
+  });
+  await manager.wait(
+    await launch('index:catalogue', async () =>
+      Promise.reject(Object.assign(new Error('Search cluster refused the bulk request'), { code: 'UPSTREAM_503' })),
+    ),
+    { timeoutMs: 5_000 },
+  );
   await launch('benchmark:redis-store', async () => {
     const ctx = jobContext()!;
     for (let i = 1; i <= 250 && !ctx.signal.aborted; i++) {
@@ -101,10 +112,19 @@ test('a running job’s progress advances without reload; Cancel makes it cancel
   await row.waitFor();
   expect(await page.locator('.job').count()).toBe(4);
   const sel = `.job[data-id="${running}"]`;
-  const value = async (): Promise<number> => page.evaluate((s) => Number((globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} progress`)?.value), sel);
+  const value = async (): Promise<number> =>
+    page.evaluate((s) => Number((globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} progress`)?.value), sel);
   const before = await value();
-  await page.waitForFunction(([s, v]) => Number((globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} progress`)?.value) > v, [sel, before] as const, { timeout: 10_000 });
-  await page.waitForFunction((s) => ((globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} .msg`)?.textContent ?? '').startsWith('region'), sel);
+  await page.waitForFunction(
+    ([s, v]) => Number((globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} progress`)?.value) > v,
+    [sel, before] as const,
+    { timeout: 10_000 },
+  );
+  await page.waitForFunction(
+    (s) =>
+      ((globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} .msg`)?.textContent ?? '').startsWith('region'),
+    sel,
+  );
   expect(await value()).toBeGreaterThan(before);
   expect(await row.locator('.badge').textContent()).toBe('running');
 
@@ -116,7 +136,11 @@ test('a running job’s progress advances without reload; Cancel makes it cancel
   await page.screenshot({ path: join(root, 'docs', 'dashboard.png') });
 
   await page.locator('#detail button.cancel').click();
-  await page.waitForFunction((s) => (globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} .badge`)?.textContent === 'cancelled', sel, { timeout: 10_000 });
+  await page.waitForFunction(
+    (s) => (globalThis as unknown as { document: PageDocument }).document.querySelector(`${s} .badge`)?.textContent === 'cancelled',
+    sel,
+    { timeout: 10_000 },
+  );
   expect(await row.locator('.msg').textContent()).toBe('JOB_CANCELLED: Cancelled from the dashboard');
   expect((await manager.get(running))?.status).toBe('cancelled');
   for (let i = 0; i < 100 && !aborted(); i++) await sleep(50);
@@ -126,7 +150,11 @@ test('a running job’s progress advances without reload; Cancel makes it cancel
 
   // Filters: failed only.
   await page.selectOption('#status', 'failed');
-  await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.querySelectorAll('.job').length === 1 && (globalThis as unknown as { document: PageDocument }).document.querySelector('.job .badge')?.textContent === 'failed');
+  await page.waitForFunction(
+    () =>
+      (globalThis as unknown as { document: PageDocument }).document.querySelectorAll('.job').length === 1 &&
+      (globalThis as unknown as { document: PageDocument }).document.querySelector('.job .badge')?.textContent === 'failed',
+  );
   expect(await page.locator('.job .msg').textContent()).toBe('UPSTREAM_503: Search cluster refused the bulk request');
 
   // A phone-sized screen: nothing wider than the screen.
@@ -134,7 +162,13 @@ test('a running job’s progress advances without reload; Cancel makes it cancel
   await page.setViewportSize({ width: 390, height: 760 });
   await page.locator('#detail button.close').click();
   await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.querySelectorAll('.job').length === 4);
-  expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.documentElement.scrollWidth <= (globalThis as unknown as { innerWidth: number }).innerWidth)).toBe(true);
+  expect(
+    await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: PageDocument }).document.documentElement.scrollWidth <=
+        (globalThis as unknown as { innerWidth: number }).innerWidth,
+    ),
+  ).toBe(true);
   await page.screenshot({ path: join(root, 'docs', 'dashboard-narrow.png') });
   await page.close();
 }, 60_000);

@@ -11,7 +11,8 @@ import { dashboardHandler } from '../../src/http';
  * never from a cross-site form), and the live stream of changes.
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const userOf = (req: IncomingMessage): string | undefined => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined);
+const userOf = (req: IncomingMessage): string | undefined =>
+  typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined;
 
 let manager: JobManager;
 let server: Server;
@@ -19,7 +20,16 @@ let base: string;
 beforeEach(async () => {
   manager = new JobManager(new MemoryJobStore(), { closeGraceMs: 0, onWarning: () => undefined });
   const app = express();
-  app.use('/jobs-ui', dashboardHandler({ manager, owner: userOf, cancel: (req) => req.headers['x-user'] !== 'viewer', refreshMs: 50, title: 'Reports <jobs>' }));
+  app.use(
+    '/jobs-ui',
+    dashboardHandler({
+      manager,
+      owner: userOf,
+      cancel: (req) => req.headers['x-user'] !== 'viewer',
+      refreshMs: 50,
+      title: 'Reports <jobs>',
+    }),
+  );
   app.get('/other', (_req, res) => void res.send('other route'));
   server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
@@ -32,7 +42,8 @@ afterEach(async () => {
   await manager.close();
 });
 
-const get = (path: string, user?: string): Promise<Response> => fetch(`${base}${path}`, { headers: user ? { 'x-user': user } : {}, redirect: 'manual' });
+const get = (path: string, user?: string): Promise<Response> =>
+  fetch(`${base}${path}`, { headers: user ? { 'x-user': user } : {}, redirect: 'manual' });
 async function longJob(owner: string, label = 'long'): Promise<string> {
   const t = (await manager.launch(
     async () => {
@@ -78,18 +89,28 @@ test('api/jobs and api/jobs/:id follow the owner rule: own jobs only, nothing wi
 test('cancel: the owner’s own job, with the header; refused without it, for a viewer, and for another owner’s job', async () => {
   const ann = await longJob('ann');
   const cancel = (id: string, user: string, header = true): Promise<Response> =>
-    fetch(`${base}/jobs-ui/api/jobs/${id}/cancel`, { method: 'POST', headers: { 'x-user': user, ...(header ? { 'x-requested-with': 'smart-async' } : {}) } });
+    fetch(`${base}/jobs-ui/api/jobs/${id}/cancel`, {
+      method: 'POST',
+      headers: { 'x-user': user, ...(header ? { 'x-requested-with': 'smart-async' } : {}) },
+    });
   expect((await cancel(ann, 'ann', false)).status).toBe(403); // a cross-site form cannot set the header
   expect((await cancel(ann, 'viewer')).status).toBe(403);
   expect((await cancel(ann, 'bob')).status).toBe(404);
   expect((await manager.get(ann))?.status).toBe('running');
   const ok = await cancel(ann, 'ann');
   expect(ok.status).toBe(200);
-  expect(((await ok.json()) as { job: JobRecord }).job).toMatchObject({ status: 'cancelled', error: { message: 'Cancelled from the dashboard' } });
+  expect(((await ok.json()) as { job: JobRecord }).job).toMatchObject({
+    status: 'cancelled',
+    error: { message: 'Cancelled from the dashboard' },
+  });
 });
 
 /** Reads server-sent events until `until` says enough. */
-async function events(path: string, user: string, until: (all: Array<{ event: string; data: Record<string, unknown> }>) => boolean): Promise<Array<{ event: string; data: Record<string, unknown> }>> {
+async function events(
+  path: string,
+  user: string,
+  until: (all: Array<{ event: string; data: Record<string, unknown> }>) => boolean,
+): Promise<Array<{ event: string; data: Record<string, unknown> }>> {
   const ac = new AbortController();
   const res = await fetch(`${base}${path}`, { headers: { 'x-user': user }, signal: ac.signal });
   expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -147,7 +168,9 @@ test('served from a bare node:http server (as the CLI does); options are checked
     const id = await longJob('anyone');
     expect((await fetch(`${url}/`)).status).toBe(200);
     expect(((await (await fetch(`${url}/api/jobs`)).json()) as { jobs: JobRecord[] }).jobs.map((j) => j.id)).toEqual([id]);
-    expect((await fetch(`${url}/api/jobs/${id}/cancel`, { method: 'POST', headers: { 'x-requested-with': 'smart-async' } })).status).toBe(403); // cancel is off by default
+    expect((await fetch(`${url}/api/jobs/${id}/cancel`, { method: 'POST', headers: { 'x-requested-with': 'smart-async' } })).status).toBe(
+      403,
+    ); // cancel is off by default
     expect((await fetch(`${url}/nope`)).status).toBe(404);
   } finally {
     bare.closeAllConnections();
@@ -160,10 +183,14 @@ test('served from a bare node:http server (as the CLI does); options are checked
 test('20 live pages that never read: one store read per refresh for them all, and the heap does not grow with what they leave unread', async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'test/fixtures/dashboard-stalled-clients.ts', '4'], {
-    cwd: `${__dirname}/../..`,
-    timeout: 60_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--expose-gc', '-r', 'ts-node/register/transpile-only', 'test/fixtures/dashboard-stalled-clients.ts', '4'],
+    {
+      cwd: `${__dirname}/../..`,
+      timeout: 60_000,
+    },
+  );
   const { growthMb, lists, ticks } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { growthMb: number; lists: number; ticks: number };
   expect(lists).toBeLessThanOrEqual(ticks * 1.2); // not 20 reads per refresh
   expect(growthMb).toBeLessThan(40); // 300 changing jobs x 20 stalled pages grew it by ~180 MB in 5 s before

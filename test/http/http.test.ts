@@ -2,7 +2,17 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { jobContext, SmartAsync, SmartAsyncConfigError, withCallOptions, type SmartResult } from '../../src';
-import { expressJobs, fastifyJobs, httpReply, sendExpress, sendFastify, type ExpressLikeRequest, type ExpressLikeResponse, type FastifyLikeReply, type FastifyLikeRequest } from '../../src/http';
+import {
+  expressJobs,
+  fastifyJobs,
+  httpReply,
+  sendExpress,
+  sendFastify,
+  type ExpressLikeRequest,
+  type ExpressLikeResponse,
+  type FastifyLikeReply,
+  type FastifyLikeRequest,
+} from '../../src/http';
 import { closeHarnesses, sleep, useHarness } from '../support/harness';
 
 /**
@@ -21,7 +31,8 @@ class Reports {
   }
 }
 const reports = new Reports();
-const ownerOf = (req: { headers: Record<string, string | string[] | undefined> }): string | undefined => (req.headers['x-user'] as string | undefined) || undefined;
+const ownerOf = (req: { headers: Record<string, string | string[] | undefined> }): string | undefined =>
+  (req.headers['x-user'] as string | undefined) || undefined;
 
 /** A signal aborted when the response closes: the caller going away. */
 function closedSignal(res: { once(event: 'close', fn: () => void): unknown }): AbortSignal {
@@ -46,7 +57,10 @@ function expressApp(pkg: 'express' | 'express4'): Start {
     const server: Server = await new Promise((r) => {
       const s = app.listen(0, '127.0.0.1', () => r(s));
     });
-    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+    return {
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
   };
 }
 
@@ -56,7 +70,9 @@ function fastifyApp(pkg: 'fastify' | 'fastify4'): Start {
     const Fastify = require(pkg) as typeof import('fastify').default;
     const app = Fastify();
     app.post('/reports', async (req, reply) => {
-      const value = await withCallOptions({ owner: ownerOf(req), signal: closedSignal(reply.raw) }, () => reports.build(req.body as { ms: number }));
+      const value = await withCallOptions({ owner: ownerOf(req), signal: closedSignal(reply.raw) }, () =>
+        reports.build(req.body as { ms: number }),
+      );
       return sendFastify(reply as unknown as FastifyLikeReply, httpReply(value, { jobsPath: '/jobs' }));
     });
     await app.register(fastifyJobs<FastifyLikeRequest>, { prefix: '/jobs', owner: ownerOf });
@@ -84,7 +100,11 @@ describe.each(apps)('%s', (_, start) => {
     await closeHarnesses();
   });
   const post = (body: unknown, user = 'ann'): Promise<Response> =>
-    fetch(`${base}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': user }, body: JSON.stringify(body) });
+    fetch(`${base}/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': user },
+      body: JSON.stringify(body),
+    });
   const get = (path: string, user = 'ann'): Promise<Response> => fetch(`${base}${path}`, { headers: { 'x-user': user } });
 
   test('a fast call is 200 with the method’s own value', async () => {
@@ -118,9 +138,15 @@ describe.each(apps)('%s', (_, start) => {
 
   test('cancel is 200 { job }, and the result is then 410 with the job’s error', async () => {
     const ticket = (await (await post({ ms: 5_000, async_mode: true })).json()) as { job_id: string };
-    const cancelled = await fetch(`${base}/jobs/${ticket.job_id}?reason=no+longer+needed`, { method: 'DELETE', headers: { 'x-user': 'ann' } });
+    const cancelled = await fetch(`${base}/jobs/${ticket.job_id}?reason=no+longer+needed`, {
+      method: 'DELETE',
+      headers: { 'x-user': 'ann' },
+    });
     expect(cancelled.status).toBe(200);
-    expect(((await cancelled.json()) as { job: unknown }).job).toMatchObject({ status: 'cancelled', error: { message: 'no longer needed' } });
+    expect(((await cancelled.json()) as { job: unknown }).job).toMatchObject({
+      status: 'cancelled',
+      error: { message: 'no longer needed' },
+    });
     const gone = await get(`/jobs/${ticket.job_id}/result`);
     expect(gone.status).toBe(410);
     expect(await gone.json()).toMatchObject({ error: { code: 'JOB_CANCELLED', message: 'no longer needed' } });
@@ -144,7 +170,13 @@ describe.each(apps)('%s', (_, start) => {
 
   test('a requester without identity (the one rule of HTTP and MCP): by id only jobs created without an owner; no list', async () => {
     const owned = (await (await post({ ms: 5_000, async_mode: true }, 'ann')).json()) as { job_id: string };
-    const ownerless = (await (await fetch(`${base}/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms: 5_000, async_mode: true }) })).json()) as { job_id: string };
+    const ownerless = (await (
+      await fetch(`${base}/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ms: 5_000, async_mode: true }),
+      })
+    ).json()) as { job_id: string };
     expect((await fetch(`${base}/jobs/${owned.job_id}`)).status).toBe(404);
     const seen = await fetch(`${base}/jobs/${ownerless.job_id}`);
     expect(seen.status).toBe(200); // its id is the capability

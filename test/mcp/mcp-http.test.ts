@@ -28,7 +28,13 @@ const work = new Work();
 
 function mcpServer(manager?: JobManager): McpServer {
   const server = new McpServer({ name: 'http-test', version: '1.0.0' });
-  registerSmartTool(server, 'run', { inputSchema: { ms: z.number().int().min(0).max(60_000) } }, (args) => work.run(args), manager ? { manager } : undefined);
+  registerSmartTool(
+    server,
+    'run',
+    { inputSchema: { ms: z.number().int().min(0).max(60_000) } },
+    (args) => work.run(args),
+    manager ? { manager } : undefined,
+  );
   registerJobTools(server);
   return server;
 }
@@ -51,7 +57,8 @@ async function endpoint(opts: { stateful: boolean; auth: boolean; manager?: JobM
       req.on('end', () => resolve(text ? JSON.parse(text) : undefined));
     });
     const client = req.headers['x-client'];
-    if (opts.auth && typeof client === 'string') (req as IncomingMessage & { auth?: unknown }).auth = { token: 't', clientId: client, scopes: [] };
+    if (opts.auth && typeof client === 'string')
+      (req as IncomingMessage & { auth?: unknown }).auth = { token: 't', clientId: client, scopes: [] };
     if (!opts.stateful) {
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       await mcpServer(opts.manager).connect(transport);
@@ -60,7 +67,10 @@ async function endpoint(opts: { stateful: boolean; auth: boolean; manager?: JobM
     const id = req.headers['mcp-session-id'];
     let transport = typeof id === 'string' ? sessions.get(id) : undefined;
     if (!transport) {
-      transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid) => void sessions.set(sid, transport!) });
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sid) => void sessions.set(sid, transport!),
+      });
       await mcpServer(opts.manager).connect(transport);
     }
     return transport.handleRequest(req, res, body);
@@ -72,12 +82,15 @@ async function endpoint(opts: { stateful: boolean; auth: boolean; manager?: JobM
 
 async function connect(url: string, clientId?: string): Promise<Client> {
   const client = new Client({ name: 'c', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: clientId ? { 'x-client': clientId } : {} } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: clientId ? { 'x-client': clientId } : {} } }),
+  );
   clients.push(client);
   return client;
 }
 
-const call = async (c: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> => (await c.callTool({ name, arguments: args })) as CallToolResult;
+const call = async (c: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> =>
+  (await c.callTool({ name, arguments: args })) as CallToolResult;
 const text = (r: CallToolResult): string => (r.content as Array<{ text: string }>)[0]!.text;
 
 test('stateless, no identity: a job id is a capability for jobs without an owner; nothing is listed; others’ jobs are not found', async () => {
@@ -109,8 +122,12 @@ test('stateless with auth: each client sees, lists and cancels only its own jobs
   expect((await call(b, 'job_status', { job_id: ticket.job_id })).isError).toBe(true);
   expect((await call(b, 'job_cancel', { job_id: ticket.job_id })).isError).toBe(true);
   expect(((await call(b, 'job_list', {})).structuredContent as { jobs: unknown[] }).jobs).toEqual([]);
-  expect(((await call(a, 'job_list', {})).structuredContent as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id)).toEqual([ticket.job_id]);
-  expect(((await call(a, 'job_cancel', { job_id: ticket.job_id })).structuredContent as { job: { status: string } }).job.status).toBe('cancelled');
+  expect(((await call(a, 'job_list', {})).structuredContent as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id)).toEqual([
+    ticket.job_id,
+  ]);
+  expect(((await call(a, 'job_cancel', { job_id: ticket.job_id })).structuredContent as { job: { status: string } }).job.status).toBe(
+    'cancelled',
+  );
 });
 
 test('stateful, no auth: sessions keep their jobs apart', async () => {
@@ -156,8 +173,12 @@ test('a tool registered with { manager } creates its jobs there, and the job too
     expect(await mine.get(ticket.job_id)).toBeDefined();
     expect(await containers.get(ticket.job_id)).toBeUndefined();
     expect((await call(c, 'job_status', { job_id: ticket.job_id })).isError).toBeFalsy();
-    expect(((await call(c, 'job_list', {})).structuredContent as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id)).toContain(ticket.job_id);
-    expect(((await call(c, 'job_cancel', { job_id: ticket.job_id })).structuredContent as { job: { status: string } }).job.status).toBe('cancelled');
+    expect(((await call(c, 'job_list', {})).structuredContent as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id)).toContain(
+      ticket.job_id,
+    );
+    expect(((await call(c, 'job_cancel', { job_id: ticket.job_id })).structuredContent as { job: { status: string } }).job.status).toBe(
+      'cancelled',
+    );
   } finally {
     await mine.close();
   }

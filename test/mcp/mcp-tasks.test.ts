@@ -50,7 +50,9 @@ afterEach(async () => {
   await closeHarnesses();
 });
 
-async function listen(serve: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: Buffer) => Promise<void>): Promise<string> {
+async function listen(
+  serve: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: Buffer) => Promise<void>,
+): Promise<string> {
   const http = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -61,7 +63,8 @@ async function listen(serve: (req: IncomingMessage & { auth?: AuthInfo }, res: S
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 }
 
-const clientOf = (req: IncomingMessage): string | undefined => (typeof req.headers['x-client'] === 'string' ? req.headers['x-client'] : undefined);
+const clientOf = (req: IncomingMessage): string | undefined =>
+  typeof req.headers['x-client'] === 'string' ? req.headers['x-client'] : undefined;
 
 /** A v2 endpoint serving both eras (createMcpHandler: a server per request); `x-client` becomes the auth client id. */
 async function v2Endpoint(manager?: JobManager): Promise<string> {
@@ -91,10 +94,16 @@ async function v1Endpoint(): Promise<string> {
     const id = req.headers['mcp-session-id'];
     let transport = typeof id === 'string' ? sessions.get(id) : undefined;
     if (!transport) {
-      const server = new V1Server({ name: 'reports', version: '1.0.0' }, { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks });
+      const server = new V1Server(
+        { name: 'reports', version: '1.0.0' },
+        { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks },
+      );
       registerSmartTool(server, 'build', toolConfig, (args) => reports.build(args), { tasks });
       registerJobTools(server);
-      transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid) => void sessions.set(sid, transport!) });
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sid) => void sessions.set(sid, transport!),
+      });
       await server.connect(transport);
     }
     await transport.handleRequest(req, res, body.length ? JSON.parse(body.toString()) : undefined);
@@ -112,23 +121,56 @@ interface Outcome {
 }
 
 const requester = join(__dirname, '..', 'fixtures', 'ext-tasks-requester.mjs');
-async function request(url: string, generation: 'v1' | 'v2', args: Record<string, unknown>, action: 'settle' | 'cancel', clientId?: string, tool = 'build'): Promise<Outcome> {
-  const { stdout } = await promisify(execFile)(process.execPath, [requester, url, generation, tool, JSON.stringify(args), action, ...(clientId ? [clientId] : [])], { timeout: 25_000 });
+async function request(
+  url: string,
+  generation: 'v1' | 'v2',
+  args: Record<string, unknown>,
+  action: 'settle' | 'cancel',
+  clientId?: string,
+  tool = 'build',
+): Promise<Outcome> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [requester, url, generation, tool, JSON.stringify(args), action, ...(clientId ? [clientId] : [])],
+    { timeout: 25_000 },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Outcome;
 }
 
 /** One raw JSON-RPC request on protocol 2026-07-28, with or without the extension declared. */
-async function raw(url: string, method: string, params: Record<string, unknown>, opts: { clientId?: string; declare?: boolean } = {}): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
+async function raw(
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  opts: { clientId?: string; declare?: boolean } = {},
+): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
   const capabilities = opts.declare === false ? {} : { extensions: { [TASKS_EXTENSION]: {} } };
-  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': capabilities };
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
+  };
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...(typeof params.taskId === 'string' && params.taskId.length < 1_000 ? { 'mcp-name': params.taskId } : {}), ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}), ...(opts.clientId ? { 'x-client': opts.clientId } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(typeof params.taskId === 'string' && params.taskId.length < 1_000 ? { 'mcp-name': params.taskId } : {}),
+      ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
+      ...(opts.clientId ? { 'x-client': opts.clientId } : {}),
+    },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }),
   });
   const text = await response.text();
   if (!text) throw new Error(`HTTP ${response.status} with no body for ${method}`);
-  const line = text.includes('data:') ? text.split('\n').find((l) => l.startsWith('data:') && l.includes('"id":1'))!.slice(5) : text;
+  const line = text.includes('data:')
+    ? text
+        .split('\n')
+        .find((l) => l.startsWith('data:') && l.includes('"id":1'))!
+        .slice(5)
+    : text;
   return JSON.parse(line) as { result?: Record<string, unknown>; error?: { code: number; message: string } };
 }
 
@@ -169,7 +211,12 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
       task = (await raw(url, 'tasks/get', { taskId })).result!;
       if (task.status === 'working' && task.statusMessage) expect(task.statusMessage).toMatch(/^step \d+ of 40$/);
     }
-    expect(task).toMatchObject({ resultType: 'complete', taskId, status: 'completed', result: { structuredContent: { rows: 40 }, resultType: 'complete' } });
+    expect(task).toMatchObject({
+      resultType: 'complete',
+      taskId,
+      status: 'completed',
+      result: { structuredContent: { rows: 40 }, resultType: 'complete' },
+    });
     expect((await raw(url, 'tasks/update', { taskId, inputResponses: {} })).result).toMatchObject({ resultType: 'complete' });
   }, 30_000);
 
@@ -183,7 +230,9 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
     // The v2 client (modern era, no extension) gets the same ticket.
     const client = new V2Client({ name: 'plain', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     await client.connect(new V2ClientTransport(new URL(url)));
-    const viaClient = (await client.callTool({ name: 'build', arguments: { steps: 1, async_mode: true } })) as { structuredContent: { status: string } };
+    const viaClient = (await client.callTool({ name: 'build', arguments: { steps: 1, async_mode: true } })) as {
+      structuredContent: { status: string };
+    };
     expect(viaClient.structuredContent.status).toBe('pending');
     await client.close();
   }, 30_000);
@@ -195,7 +244,10 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
     const taskId = created.result!.taskId as string;
     expect((await h.manager.get(taskId))?.owner).toBe('alice');
     for (const who of ['mallory', undefined]) {
-      expect((await raw(url, 'tasks/get', { taskId }, { clientId: who })).error).toMatchObject({ code: -32602, message: 'Failed to retrieve task: Task not found' });
+      expect((await raw(url, 'tasks/get', { taskId }, { clientId: who })).error).toMatchObject({
+        code: -32602,
+        message: 'Failed to retrieve task: Task not found',
+      });
       expect((await raw(url, 'tasks/cancel', { taskId }, { clientId: who })).error).toMatchObject({ code: -32602 });
     }
     expect((await h.manager.get(taskId))?.status).toBe('running');
@@ -218,7 +270,8 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
       const taskId = created.result!.taskId as string;
       expect(await own.get(taskId)).toBeDefined();
       let task: Record<string, unknown> = {};
-      for (let i = 0; i < 100 && task.status !== 'completed'; i++) task = (await raw(url, 'tasks/get', { taskId })).result!, await sleep(20);
+      for (let i = 0; i < 100 && task.status !== 'completed'; i++)
+        ((task = (await raw(url, 'tasks/get', { taskId })).result!), await sleep(20));
       expect(task).toMatchObject({ status: 'completed', result: { structuredContent: { rows: 3 } } });
     } finally {
       await own.close();
@@ -227,12 +280,34 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
 });
 
 test('taskOf: each job status maps to the extension’s, final ones stay final (stale is failed, a thrown error a tool error)', () => {
-  const base = { id: randomUUID(), label: 'x', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:01.000Z', started_at: null, finished_at: null, progress: null, result: null, error: null } as unknown as JobRecord;
+  const base = {
+    id: randomUUID(),
+    label: 'x',
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:01.000Z',
+    started_at: null,
+    finished_at: null,
+    progress: null,
+    result: null,
+    error: null,
+  } as unknown as JobRecord;
   expect(taskOf({ ...base, status: 'pending' }).status).toBe('working');
-  expect(taskOf({ ...base, status: 'running', progress: { current: 1, total: 2, message: 'half' } } as JobRecord)).toMatchObject({ status: 'working', statusMessage: 'half' });
-  expect(taskOf({ ...base, status: 'completed', result: 7 } as JobRecord)).toMatchObject({ status: 'completed', result: { structuredContent: { result: 7 }, resultType: 'complete' } });
-  expect(taskOf({ ...base, status: 'failed', error: { code: 'BOOM', message: 'no' } } as JobRecord)).toMatchObject({ status: 'completed', result: { isError: true, content: [{ type: 'text', text: 'BOOM: no' }] } });
-  expect(taskOf({ ...base, status: 'stale', error: { code: 'JOB_STALE', message: 'lost' } } as JobRecord)).toMatchObject({ status: 'failed', error: { code: -32603, message: 'lost' } });
+  expect(taskOf({ ...base, status: 'running', progress: { current: 1, total: 2, message: 'half' } } as JobRecord)).toMatchObject({
+    status: 'working',
+    statusMessage: 'half',
+  });
+  expect(taskOf({ ...base, status: 'completed', result: 7 } as JobRecord)).toMatchObject({
+    status: 'completed',
+    result: { structuredContent: { result: 7 }, resultType: 'complete' },
+  });
+  expect(taskOf({ ...base, status: 'failed', error: { code: 'BOOM', message: 'no' } } as JobRecord)).toMatchObject({
+    status: 'completed',
+    result: { isError: true, content: [{ type: 'text', text: 'BOOM: no' }] },
+  });
+  expect(taskOf({ ...base, status: 'stale', error: { code: 'JOB_STALE', message: 'lost' } } as JobRecord)).toMatchObject({
+    status: 'failed',
+    error: { code: -32603, message: 'lost' },
+  });
   expect(taskOf({ ...base, status: 'cancelled' }).status).toBe('cancelled');
 });
 
@@ -252,10 +327,14 @@ describe('v1 server, 2025-11-25 tasks', () => {
 });
 
 test('the v2 sample (Streamable HTTP, tasks extension) settles a slow report for the requester and shuts down within a host’s 2 s grace', async () => {
-  const sample = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'samples', 'mcp-v2-http.ts')], {
-    env: { ...process.env, PORT: '0', REPORT_TIMEOUT: '300ms' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const sample = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'samples', 'mcp-v2-http.ts')],
+    {
+      env: { ...process.env, PORT: '0', REPORT_TIMEOUT: '300ms' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';

@@ -44,7 +44,8 @@ async function v2(): Promise<Client> {
 }
 
 type Result = { structuredContent?: Record<string, unknown>; isError?: boolean; content: unknown[] };
-const call = async (c: Client, name: string, args: Record<string, unknown>): Promise<Result> => (await c.callTool({ name, arguments: args })) as Result;
+const call = async (c: Client, name: string, args: Record<string, unknown>): Promise<Result> =>
+  (await c.callTool({ name, arguments: args })) as Result;
 
 test('v2: fast inline, slow ticket, job_status to the result, job_cancel', async () => {
   useHarness({ closeGraceMs: 10 });
@@ -59,7 +60,9 @@ test('v2: fast inline, slow ticket, job_status to the result, job_cancel', async
   }
   expect(job).toMatchObject({ status: 'completed', result: { rows: 15 } });
   const held = (await call(c, 'build', { steps: 500, async_mode: true })).structuredContent as { job_id: string };
-  expect(((await call(c, 'job_cancel', { job_id: held.job_id })).structuredContent as { job: { status: string } }).job.status).toBe('cancelled');
+  expect(((await call(c, 'job_cancel', { job_id: held.job_id })).structuredContent as { job: { status: string } }).job.status).toBe(
+    'cancelled',
+  );
   expect((await call(c, 'job_status', { job_id: 'not-a-uuid' })).isError).toBe(true);
 });
 
@@ -67,7 +70,9 @@ test('v2: progress reaches the v2 client, coalesced, the last report sent', asyn
   useHarness({ closeGraceMs: 10, progressIntervalMs: 60 });
   const c = await v2();
   const seen: Array<{ progress: number; message?: string }> = [];
-  const result = (await c.callTool({ name: 'build', arguments: { steps: 5 } }, { onprogress: (p: { progress: number; message?: string }) => seen.push(p) } as never)) as Result;
+  const result = (await c.callTool({ name: 'build', arguments: { steps: 5 } }, {
+    onprogress: (p: { progress: number; message?: string }) => seen.push(p),
+  } as never)) as Result;
   expect(result.structuredContent).toEqual({ rows: 5 });
   expect(seen.at(-1)).toMatchObject({ progress: 5, message: 'step 5' });
   expect(seen.length).toBeLessThan(5);

@@ -88,7 +88,9 @@ describe('tools', () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(['build_report', 'job_cancel', 'job_list', 'job_status']);
     const report = tools.find((t) => t.name === 'build_report')!;
-    expect(Object.keys(report.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['region', 'steps', 'async_mode', 'job_label']));
+    expect(Object.keys(report.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(['region', 'steps', 'async_mode', 'job_label']),
+    );
     expect(report.inputSchema.required).toEqual(['region', 'steps']);
     expect(report.execution?.taskSupport).toBe('optional');
   });
@@ -113,7 +115,9 @@ describe('tools', () => {
     useHarness();
     const client = await connect(createServer());
     const t0 = Date.now();
-    const ticket = structured(await call(client, 'build_report', { region: 'apac', steps: 3, stepMs: 50, async_mode: true, job_label: 'apac-nightly' }));
+    const ticket = structured(
+      await call(client, 'build_report', { region: 'apac', steps: 3, stepMs: 50, async_mode: true, job_label: 'apac-nightly' }),
+    );
     expect(Date.now() - t0).toBeLessThan(250);
     expect(ticket).toEqual({ job_id: expect.any(String), status: 'pending' });
     const { jobs } = structured(await call(client, 'job_list', { label: 'apac-nightly' })) as { jobs: JobRecord[] };
@@ -149,9 +153,13 @@ describe('progress and cancellation', () => {
     const client = await connect(createServer());
     const seen: Array<{ progress: number; total?: number; message?: string }> = [];
     const started = Date.now();
-    const result = (await client.callTool({ name: 'build_report', arguments: { region: 'eu', steps: 20, stepMs: 10 } }, CallToolResultSchema, {
-      onprogress: (p) => seen.push(p),
-    })) as CallToolResult;
+    const result = (await client.callTool(
+      { name: 'build_report', arguments: { region: 'eu', steps: 20, stepMs: 10 } },
+      CallToolResultSchema,
+      {
+        onprogress: (p) => seen.push(p),
+      },
+    )) as CallToolResult;
     const elapsed = Date.now() - started;
     expect(structured(result)).toEqual({ region: 'eu', rows: 20000 });
     expect(seen[0]!.progress).toBe(1); // the first at once
@@ -179,7 +187,9 @@ describe('progress and cancellation', () => {
     const client = await connect(probeServer(probe));
     const ticket = structured(await call(client, 'wait', { ms: 3_000, async_mode: true }));
     await sleep(50);
-    const { job } = structured(await call(client, 'job_cancel', { job_id: ticket.job_id, reason: 'changed my mind' })) as { job: JobRecord };
+    const { job } = structured(await call(client, 'job_cancel', { job_id: ticket.job_id, reason: 'changed my mind' })) as {
+      job: JobRecord;
+    };
     expect(job).toMatchObject({ status: 'cancelled', error: { message: 'changed my mind' } });
     await sleep(50);
     expect(probe.aborted).toHaveLength(1);
@@ -208,7 +218,11 @@ describe('native MCP tasks', () => {
     const { manager } = useHarness();
     const client = await connect(createServer(), 'task-session');
     const messages: Array<{ type: string; task?: { taskId: string; status: string }; result?: CallToolResult }> = [];
-    for await (const m of client.experimental.tasks.callToolStream({ name: 'build_report', arguments: { region: 'eu', steps: 3, stepMs: 50 } }, CallToolResultSchema, { task: { ttl: 60_000 } })) {
+    for await (const m of client.experimental.tasks.callToolStream(
+      { name: 'build_report', arguments: { region: 'eu', steps: 3, stepMs: 50 } },
+      CallToolResultSchema,
+      { task: { ttl: 60_000 } },
+    )) {
       messages.push(m as never);
     }
     const created = messages.find((m) => m.type === 'taskCreated');
@@ -225,10 +239,15 @@ describe('native MCP tasks', () => {
     useHarness();
     const probe = new Probe();
     const tasks = createJobTaskStore();
-    const server = new McpServer({ name: 'probe', version: '1.0.0' }, { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks });
+    const server = new McpServer(
+      { name: 'probe', version: '1.0.0' },
+      { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks },
+    );
     registerSmartTool(server, 'wait', { inputSchema: { ms: z.number() } }, (args) => probe.wait(args), { tasks });
     const client = await connect(server);
-    const stream = client.experimental.tasks.callToolStream({ name: 'wait', arguments: { ms: 5_000 } }, CallToolResultSchema, { task: { ttl: 60_000 } });
+    const stream = client.experimental.tasks.callToolStream({ name: 'wait', arguments: { ms: 5_000 } }, CallToolResultSchema, {
+      task: { ttl: 60_000 },
+    });
     const first = (await stream.next()).value as { type: string; task: { taskId: string } };
     expect(first.type).toBe('taskCreated');
     await sleep(50);
@@ -245,10 +264,15 @@ describe('native MCP tasks', () => {
     try {
       const probe = new Probe();
       const tasks = createJobTaskStore();
-      const server = new McpServer({ name: 'probe', version: '1.0.0' }, { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks });
+      const server = new McpServer(
+        { name: 'probe', version: '1.0.0' },
+        { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore: tasks },
+      );
       registerSmartTool(server, 'wait', { inputSchema: { ms: z.number() } }, (args) => probe.wait(args), { tasks, manager: own });
       const client = await connect(server, 'lister');
-      const stream = client.experimental.tasks.callToolStream({ name: 'wait', arguments: { ms: 2_000 } }, CallToolResultSchema, { task: { ttl: 60_000 } });
+      const stream = client.experimental.tasks.callToolStream({ name: 'wait', arguments: { ms: 2_000 } }, CallToolResultSchema, {
+        task: { ttl: 60_000 },
+      });
       const first = (await stream.next()).value as { type: string; task: { taskId: string } };
       const taskId = first.task.taskId;
       expect(await own.get(taskId)).toBeDefined();

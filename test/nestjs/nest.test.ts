@@ -61,7 +61,14 @@ class ReportController {
 
 function appModule(store: JobStore): new () => unknown {
   @Module({
-    imports: [SmartAsyncModule.forRoot({ store, jobsPath: '/jobs', owner: (req: { headers: Record<string, string | undefined> }) => req.headers['x-user'], config: { closeGraceMs: 100 } })],
+    imports: [
+      SmartAsyncModule.forRoot({
+        store,
+        jobsPath: '/jobs',
+        owner: (req: { headers: Record<string, string | undefined> }) => req.headers['x-user'],
+        config: { closeGraceMs: 100 },
+      }),
+    ],
     controllers: [ReportController],
     providers: [ReportService],
   })
@@ -74,7 +81,14 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
 });
 
-async function start(app: INestApplication): Promise<{ app: INestApplication; url: string; post: (body: unknown, user?: string) => Promise<Response>; get: (path: string, user?: string) => Promise<Response> }> {
+async function start(
+  app: INestApplication,
+): Promise<{
+  app: INestApplication;
+  url: string;
+  post: (body: unknown, user?: string) => Promise<Response>;
+  get: (path: string, user?: string) => Promise<Response>;
+}> {
   app.useGlobalPipes(new ValidationPipe({ transform: true }));
   await app.listen(0, '127.0.0.1');
   apps.push(app);
@@ -82,7 +96,12 @@ async function start(app: INestApplication): Promise<{ app: INestApplication; ur
   return {
     app,
     url,
-    post: (body, user = 'ann') => fetch(`${url}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': user }, body: JSON.stringify(body) }),
+    post: (body, user = 'ann') =>
+      fetch(`${url}/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user': user },
+        body: JSON.stringify(body),
+      }),
     get: (path, user = 'ann') => fetch(`${url}${path}`, { headers: { 'x-user': user } }),
   };
 }
@@ -182,12 +201,22 @@ test('a client that goes away after its 202 does not stop the job', async () => 
   expect(res.status).toBe(202);
   const ticket = (await res.json()) as { job_id: string };
   await sleep(450);
-  expect(((await (await get(`/jobs/${ticket.job_id}`)).json()) as { job: unknown }).job).toMatchObject({ status: 'completed', result: { rows: 300 } });
+  expect(((await (await get(`/jobs/${ticket.job_id}`)).json()) as { job: unknown }).job).toMatchObject({
+    status: 'completed',
+    result: { rows: 300 },
+  });
 });
 
 test('the dashboard mounts in a Nest app with app.use, showing the app managerâ€™s jobs under the owner rule', async () => {
   const app = await NestFactory.create(appModule(new MemoryJobStore()), { logger: false });
-  app.use('/jobs-ui', dashboardHandler({ owner: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined), manager: app.get(JobManager), cancel: true }));
+  app.use(
+    '/jobs-ui',
+    dashboardHandler({
+      owner: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
+      manager: app.get(JobManager),
+      cancel: true,
+    }),
+  );
   const { post, get } = await start(app);
   const ticket = (await (await post({ ms: 5_000, async_mode: true })).json()) as { job_id: string };
   expect((await get('/jobs-ui/')).status).toBe(200);
@@ -195,7 +224,10 @@ test('the dashboard mounts in a Nest app with app.use, showing the app managerâ€
   expect(mine.jobs.map((j) => j.id)).toEqual([ticket.job_id]);
   expect(((await (await get('/jobs-ui/api/jobs', 'bob')).json()) as { jobs: unknown[] }).jobs).toEqual([]);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  const cancel = await fetch(`${url}/jobs-ui/api/jobs/${ticket.job_id}/cancel`, { method: 'POST', headers: { 'x-user': 'ann', 'x-requested-with': 'smart-async' } });
+  const cancel = await fetch(`${url}/jobs-ui/api/jobs/${ticket.job_id}/cancel`, {
+    method: 'POST',
+    headers: { 'x-user': 'ann', 'x-requested-with': 'smart-async' },
+  });
   expect(((await cancel.json()) as { job: { status: string } }).job.status).toBe('cancelled');
 });
 
@@ -211,7 +243,11 @@ test('errors of the library answer as the jobs routes do: SMART_ASYNC_CONFIG is 
   }
   expect(await (await fetch(`${url}/reports/budgeted`, { method: 'POST', headers: { 'x-user': 'ann' } })).text()).toBe('ran');
   await app.get(JobManager).close(); // a closed manager takes no calls: STORE_UNAVAILABLE
-  const closed = await fetch(`${url}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': 'ann' }, body: JSON.stringify({ ms: 1 }) });
+  const closed = await fetch(`${url}/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-user': 'ann' },
+    body: JSON.stringify({ ms: 1 }),
+  });
   expect(closed.status).toBe(503);
   expect(closed.headers.get('retry-after')).toBe('2');
   expect(await closed.json()).toMatchObject({ error: { code: 'STORE_UNAVAILABLE' } });

@@ -40,7 +40,8 @@ test('core imports run one way: integrations → index → decorator → manager
     if (!CORE.includes(from)) continue;
     for (const target of imports(file)) {
       const to = layerOf(target);
-      if (!CORE.includes(to) || CORE.indexOf(to) > CORE.indexOf(from)) wrong.push(`${relative(src, file)} imports ${relative(src, target)}`);
+      if (!CORE.includes(to) || CORE.indexOf(to) > CORE.indexOf(from))
+        wrong.push(`${relative(src, file)} imports ${relative(src, target)}`);
     }
   }
   expect(wrong).toEqual([]);
@@ -54,7 +55,9 @@ test('integrations import the core and each other through their public entries o
     for (const target of imports(file)) {
       const to = layerOf(target);
       if (to === from) continue;
-      const entry = relative(src, target) === 'index' || (INTEGRATIONS.includes(to) && (relative(src, target) === to || relative(src, target) === `${to}/index`));
+      const entry =
+        relative(src, target) === 'index' ||
+        (INTEGRATIONS.includes(to) && (relative(src, target) === to || relative(src, target) === `${to}/index`));
       if (!entry) wrong.push(`${relative(src, file)} imports ${relative(src, target)}`);
     }
   }

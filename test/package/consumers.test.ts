@@ -48,7 +48,16 @@ export async function main(): Promise<void> {
 }
 `;
 
-const expected = { fast: 'done', status: 'completed', result: 'done', code: 'SMART_ASYNC_CONFIG', mcp: { result: 'done' }, kind: 'redis', testing: 'function', http: 202 };
+const expected = {
+  fast: 'done',
+  status: 'completed',
+  result: 'done',
+  code: 'SMART_ASYNC_CONFIG',
+  mcp: { result: 'done' },
+  kind: 'redis',
+  testing: 'function',
+  http: 202,
+};
 
 function sh(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,11 +82,30 @@ beforeAll(() => {
 test('the tarball holds the build, the types and the docs, and no sources or tests', () => {
   const files = sh('tar', ['-tzf', readdirSync(work).find((f) => f.endsWith('.tgz'))!], work).split('\n');
   expect(files).toEqual(
-    expect.arrayContaining(['package/dist/index.js', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/index.d.mts', 'package/dist/mcp/index.js', 'package/dist/mcp/index.mjs', 'package/dist/mcp/index.d.ts', 'package/dist/redis/index.js', 'package/dist/redis/index.d.ts', 'package/dist/testing/index.js', 'package/dist/testing/index.d.ts', 'package/dist/http/index.js', 'package/dist/http/index.d.ts', 'package/README.md', 'package/LICENSE']),
+    expect.arrayContaining([
+      'package/dist/index.js',
+      'package/dist/index.mjs',
+      'package/dist/index.d.ts',
+      'package/dist/index.d.mts',
+      'package/dist/mcp/index.js',
+      'package/dist/mcp/index.mjs',
+      'package/dist/mcp/index.d.ts',
+      'package/dist/redis/index.js',
+      'package/dist/redis/index.d.ts',
+      'package/dist/testing/index.js',
+      'package/dist/testing/index.d.ts',
+      'package/dist/http/index.js',
+      'package/dist/http/index.d.ts',
+      'package/README.md',
+      'package/LICENSE',
+    ]),
   );
   expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
   // every picture the README shows by a relative path is in the package (npm renders the README from it)
-  const images = Array.from(readFileSync(join(root, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\((?!https?:)([^)\s]+)\)/g), (m) => `package/${m[1]}`);
+  const images = Array.from(
+    readFileSync(join(root, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\((?!https?:)([^)\s]+)\)/g),
+    (m) => `package/${m[1]}`,
+  );
   expect(images.length).toBeGreaterThan(0);
   expect(files).toEqual(expect.arrayContaining(images));
 });
@@ -86,7 +114,17 @@ test('a CommonJS consumer compiled with legacy decorators (node10 resolution) wo
   const dir = project('cjs-legacy', {
     'package.json': JSON.stringify({ name: 'cjs-legacy', private: true, type: 'commonjs' }),
     'tsconfig.json': JSON.stringify({
-      compilerOptions: { target: 'ES2021', module: 'commonjs', moduleResolution: 'node', experimentalDecorators: true, emitDecoratorMetadata: true, strict: true, outDir: 'out', skipLibCheck: true, types: ['node'] },
+      compilerOptions: {
+        target: 'ES2021',
+        module: 'commonjs',
+        moduleResolution: 'node',
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        strict: true,
+        outDir: 'out',
+        skipLibCheck: true,
+        types: ['node'],
+      },
       files: ['main.ts'],
     }),
     'main.ts': `${consumerSource}\nmain().catch((e) => { console.error(e); process.exit(1); });\n`,
@@ -99,7 +137,15 @@ test('an ES-module consumer compiled with standard decorators (nodenext) works',
   const dir = project('esm-standard', {
     'package.json': JSON.stringify({ name: 'esm-standard', private: true, type: 'module' }),
     'tsconfig.json': JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'out', skipLibCheck: true, types: ['node'] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        outDir: 'out',
+        skipLibCheck: true,
+        types: ['node'],
+      },
       files: ['main.ts'],
     }),
     'main.ts': `${consumerSource}\nawait main();\n`,
@@ -112,7 +158,15 @@ test('types resolve under bundler resolution', () => {
   const dir = project('bundler', {
     'package.json': JSON.stringify({ name: 'bundler', private: true, type: 'module' }),
     'tsconfig.json': JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'esnext', moduleResolution: 'bundler', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node'],
+      },
       files: ['main.ts'],
     }),
     'main.ts': consumerSource,
@@ -154,7 +208,16 @@ test('the shipped types compile with skipLibCheck: false on an ES2021 target', (
   const dir = project('strict-es2021', {
     'package.json': JSON.stringify({ name: 'strict-es2021', private: true, type: 'commonjs' }),
     'tsconfig.json': JSON.stringify({
-      compilerOptions: { target: 'ES2021', lib: ['ES2021'], module: 'node16', moduleResolution: 'node16', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
+      compilerOptions: {
+        target: 'ES2021',
+        lib: ['ES2021'],
+        module: 'node16',
+        moduleResolution: 'node16',
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        types: ['node'],
+      },
       files: ['main.ts'],
     }),
     'main.ts': strictSource,
@@ -164,12 +227,27 @@ test('the shipped types compile with skipLibCheck: false on an ES2021 target', (
 
 test('the oldest TypeScript the README states (5.4) compiles consumers with standard and with legacy decorators', () => {
   const oldTsc = join(root, 'node_modules', 'typescript-min', 'bin', 'tsc');
-  expect(JSON.parse(sh(process.execPath, [oldTsc, '--version'], root).replace(/^Version /, '"').trim() + '"')).toMatch(/^5\.4\./);
+  expect(
+    JSON.parse(
+      sh(process.execPath, [oldTsc, '--version'], root)
+        .replace(/^Version /, '"')
+        .trim() + '"',
+    ),
+  ).toMatch(/^5\.4\./);
   for (const legacy of [false, true]) {
     const dir = project(`ts-min-${legacy ? 'legacy' : 'standard'}`, {
       'package.json': JSON.stringify({ name: 'ts-min', private: true, type: 'commonjs' }),
       'tsconfig.json': JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, skipLibCheck: true, noEmit: true, types: ['node'], experimentalDecorators: legacy },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'commonjs',
+          moduleResolution: 'node',
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ['node'],
+          experimentalDecorators: legacy,
+        },
         files: ['main.ts'],
       }),
       'main.ts': strictSource,
@@ -217,7 +295,17 @@ function isolated(name: string, packages: string[], files: Record<string, string
 const onlyOneLine = (source: string, type: 'commonjs' | 'module'): Record<string, string> => ({
   'package.json': JSON.stringify({ name: 'one-line', private: true, type }),
   'tsconfig.json': JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: type === 'module' ? 'nodenext' : 'node16', moduleResolution: type === 'module' ? 'nodenext' : 'node16', strict: true, skipLibCheck: false, experimentalDecorators: true, emitDecoratorMetadata: true, outDir: 'out', types: ['node'] },
+    compilerOptions: {
+      target: 'ES2022',
+      module: type === 'module' ? 'nodenext' : 'node16',
+      moduleResolution: type === 'module' ? 'nodenext' : 'node16',
+      strict: true,
+      skipLibCheck: false,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      outDir: 'out',
+      types: ['node'],
+    },
     files: ['main.ts'],
   }),
   'main.ts': source,
@@ -238,7 +326,11 @@ const inputSchema = { n: z.number() };
 `;
 
 test('a consumer with only the v1 SDK (@modelcontextprotocol/sdk) type-checks without skipLibCheck and runs', () => {
-  const dir = isolated('v1-only', ['@modelcontextprotocol/sdk'], onlyOneLine(`${serviceSource}
+  const dir = isolated(
+    'v1-only',
+    ['@modelcontextprotocol/sdk'],
+    onlyOneLine(
+      `${serviceSource}
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createJobTaskStore, registerJobTools, registerSmartTool, toCallToolResult } from 'smart-async/mcp';
 const tasks = createJobTaskStore();
@@ -252,14 +344,21 @@ const tool = registerSmartTool(server, 'run', { inputSchema }, (args, extra) => 
 tool.disable();
 registerJobTools(server);
 console.log(JSON.stringify({ tool: typeof tool.enable, result: toCallToolResult({ a: 1 }).structuredContent }));
-`, 'module'));
+`,
+      'module',
+    ),
+  );
   expect(() => require.resolve('@modelcontextprotocol/server', { paths: [dir] })).toThrow();
   sh(process.execPath, [tsc, '-p', '.'], dir);
   expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual({ tool: 'function', result: { a: 1 } });
 }, 60_000);
 
 test('a consumer with only the v2 SDK (@modelcontextprotocol/server) type-checks without skipLibCheck and runs', () => {
-  const dir = isolated('v2-only', ['@modelcontextprotocol/server', '@modelcontextprotocol/core'], onlyOneLine(`${serviceSource}
+  const dir = isolated(
+    'v2-only',
+    ['@modelcontextprotocol/server', '@modelcontextprotocol/core'],
+    onlyOneLine(
+      `${serviceSource}
 import { McpServer } from '@modelcontextprotocol/server';
 import { registerJobTools, registerSmartTool, serveTaskExtension, toCallToolResult } from 'smart-async/mcp';
 const server = new McpServer({ name: 'v2', version: '1.0.0' });
@@ -272,7 +371,10 @@ const tool = registerSmartTool(server, 'run', { inputSchema }, (args, ctx) => {
 tool.disable();
 registerJobTools(server);
 console.log(JSON.stringify({ tool: typeof tool.enable, result: toCallToolResult({ a: 1 }).structuredContent }));
-`, 'commonjs'));
+`,
+      'commonjs',
+    ),
+  );
   expect(() => require.resolve('@modelcontextprotocol/sdk/server/mcp.js', { paths: [dir] })).toThrow();
   sh(process.execPath, [tsc, '-p', '.'], dir);
   expect(JSON.parse(sh(process.execPath, ['out/main.js'], dir))).toEqual({ tool: 'function', result: { a: 1 } });
@@ -281,7 +383,9 @@ console.log(JSON.stringify({ tool: typeof tool.enable, result: toCallToolResult(
 test('the packed bin runs: smart-async --help, and jobs list on a store', () => {
   const cli = join(work, 'node_modules', 'smart-async', 'dist', 'cli', 'index.js');
   expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
-  expect(JSON.parse(readFileSync(join(work, 'node_modules', 'smart-async', 'package.json'), 'utf8')).bin).toEqual({ 'smart-async': 'dist/cli/index.js' });
+  expect(JSON.parse(readFileSync(join(work, 'node_modules', 'smart-async', 'package.json'), 'utf8')).bin).toEqual({
+    'smart-async': 'dist/cli/index.js',
+  });
   expect(sh(process.execPath, [cli, '--help'], work)).toMatch(/^Usage: smart-async/);
   const dir = join(work, 'cli-store');
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -15,7 +15,11 @@ test('a NestJS 12 app (ES modules) runs with smart-async/nestjs', () => {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   cpSync(join(root, 'test', 'fixtures', 'nest12'), work, { recursive: true });
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: work, stdio: 'pipe', timeout: 240_000 });
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: work,
+    stdio: 'pipe',
+    timeout: 240_000,
+  });
   const packed = join(work, 'pack');
   mkdirSync(packed);
   execFileSync('npm', ['pack', '--silent', '--pack-destination', packed], { cwd: root, stdio: 'pipe' });

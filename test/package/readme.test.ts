@@ -22,39 +22,43 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 test.each([
   ['legacy', { experimentalDecorators: true, emitDecoratorMetadata: true }],
   ['standard', {}],
-])('the README’s marked code blocks compile with strict tsc (%s decorators)', async (mode, decorators) => {
-  const blocks = markedBlocks();
-  expect(blocks.length).toBeGreaterThanOrEqual(2); // quick start and HTTP at least
-  const dir = join(work, mode);
-  mkdirSync(dir, { recursive: true });
-  const files = blocks.map((code, i) => {
-    const file = `block-${i}.ts`;
-    writeFileSync(join(dir, file), `${code}\nexport {};\n`);
-    return file;
-  });
-  writeFileSync(
-    join(dir, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noEmit: true,
-        target: 'ES2022',
-        module: 'ES2022',
-        moduleResolution: 'bundler',
-        esModuleInterop: true,
-        skipLibCheck: true,
-        types: ['node'],
-        typeRoots: [join(root, 'node_modules', '@types')],
-        baseUrl: root,
-        paths: { 'smart-async': ['src/index.ts'], 'smart-async/*': ['src/*/index.ts'] },
-        ...decorators,
-      },
-      files,
-    }),
-  );
-  const out = await promisify(execFile)(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: root }).then(
-    () => '',
-    (e: { stdout?: string }) => e.stdout ?? 'tsc failed',
-  );
-  expect(out).toBe('');
-}, 120_000);
+])(
+  'the README’s marked code blocks compile with strict tsc (%s decorators)',
+  async (mode, decorators) => {
+    const blocks = markedBlocks();
+    expect(blocks.length).toBeGreaterThanOrEqual(2); // quick start and HTTP at least
+    const dir = join(work, mode);
+    mkdirSync(dir, { recursive: true });
+    const files = blocks.map((code, i) => {
+      const file = `block-${i}.ts`;
+      writeFileSync(join(dir, file), `${code}\nexport {};\n`);
+      return file;
+    });
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'ES2022',
+          moduleResolution: 'bundler',
+          esModuleInterop: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules', '@types')],
+          baseUrl: root,
+          paths: { 'smart-async': ['src/index.ts'], 'smart-async/*': ['src/*/index.ts'] },
+          ...decorators,
+        },
+        files,
+      }),
+    );
+    const out = await promisify(execFile)(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: root }).then(
+      () => '',
+      (e: { stdout?: string }) => e.stdout ?? 'tsc failed',
+    );
+    expect(out).toBe('');
+  },
+  120_000,
+);

@@ -27,7 +27,7 @@ test('the DI sample swaps the store and keeps a child container’s jobs apart',
   const out = await sample('samples/di-container.ts');
   expect(out).toContain('global manager uses the "logging-memory" store');
   expect(out).toContain('global job completed');
-  expect(out).toContain("tenant manager (memory) sees its job: true");
+  expect(out).toContain('tenant manager (memory) sees its job: true');
   expect(out).toContain("global manager sees the tenant's job: false");
 });
 
@@ -47,7 +47,6 @@ test('the Redis sample shares jobs between two workers and a client that cancels
   expect(out).toMatch(/worker-b-job-2\s+completed/);
 });
 
-
 test('the custom store sample gets crash detection from its leases: a silent runner’s job goes stale, a live one completes', async () => {
   const out = await sample('samples/custom-store.ts');
   expect(out).toMatch(/crashed-worker-job: stale \(JOB_STALE: The process running this job stopped renewing its lease/);
@@ -57,7 +56,9 @@ test('the custom store sample gets crash detection from its leases: a silent run
 test('the Express sample: 200 fast, 202 slow with Location, polling to the result, cancel then 410, another user 404', async () => {
   const out = await sample('samples/express-app.ts');
   expect(out).toContain('POST /reports (1 step)  -> 200 {"region":"eu","rows":1000}');
-  expect(out).toMatch(/POST \/reports \(job_label: 42\) -> 400 application\/json; charset=utf-8 \{"error":\{"code":"SMART_ASYNC_CONFIG","message":"Expected `job_label`/);
+  expect(out).toMatch(
+    /POST \/reports \(job_label: 42\) -> 400 application\/json; charset=utf-8 \{"error":\{"code":"SMART_ASYNC_CONFIG","message":"Expected `job_label`/,
+  );
   expect(out).toMatch(/POST \/reports \(6 steps\) -> 202 Location: \/jobs\/[0-9a-f-]{36} Retry-After: 1/);
   expect(out).toMatch(/-> running \d\/6/);
   expect(out).toMatch(/\/result -> 200 \{"region":"us","rows":6000\}/);
@@ -80,7 +81,11 @@ test('the watch-jobs sample: its jobs are seen from another process by the CLI a
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'smart-async-watch-'));
-  const app = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'samples/watch-jobs.ts'], { cwd: root, env: { ...process.env, JOBS_DIR: dir, RUN_FOR: '30s' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const app = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'samples/watch-jobs.ts'], {
+    cwd: root,
+    env: { ...process.env, JOBS_DIR: dir, RUN_FOR: '30s' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const dashboard = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -93,7 +98,11 @@ test('the watch-jobs sample: its jobs are seen from another process by the CLI a
     });
     let listed: Array<{ status: string; label: string }> = [];
     for (let i = 0; i < 20 && !listed.some((j) => j.status === 'running'); i++) {
-      const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/index.ts', 'jobs', 'list', '--file', dir, '--json'], { cwd: root, timeout: 30_000 });
+      const { stdout } = await run(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', 'src/cli/index.ts', 'jobs', 'list', '--file', dir, '--json'],
+        { cwd: root, timeout: 30_000 },
+      );
       listed = JSON.parse(stdout) as typeof listed;
     }
     expect(listed.some((j) => j.status === 'running' && j.label === 'Reports.build')).toBe(true);

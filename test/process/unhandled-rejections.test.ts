@@ -7,11 +7,15 @@ const root = join(__dirname, '..', '..');
 
 describe.each(['tsconfig.json', 'tsconfig.std.json'])('with %s', (tsconfig) => {
   test('failing, cancelled and timed-out background jobs leave no unhandled rejection', async () => {
-    const { stdout } = await run(process.execPath, ['--unhandled-rejections=strict', '-r', 'ts-node/register/transpile-only', 'test/fixtures/background-failures.ts'], {
-      cwd: root,
-      env: { ...process.env, TS_NODE_PROJECT: tsconfig },
-      timeout: 60_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--unhandled-rejections=strict', '-r', 'ts-node/register/transpile-only', 'test/fixtures/background-failures.ts'],
+      {
+        cwd: root,
+        env: { ...process.env, TS_NODE_PROJECT: tsconfig },
+        timeout: 60_000,
+      },
+    );
     expect(stdout).toContain('all settled');
     expect(JSON.parse(stdout.split('\n')[0]!)).toEqual([
       ['failed', 'late failure'],
@@ -23,10 +27,14 @@ describe.each(['tsconfig.json', 'tsconfig.std.json'])('with %s', (tsconfig) => {
 });
 
 test('hooks of the app that throw or reject (listeners, warning sinks, the dashboard owner and cancel rules) never crash the process', async () => {
-  const { stdout } = await run(process.execPath, ['--unhandled-rejections=strict', '-r', 'ts-node/register/transpile-only', 'test/fixtures/rejecting-hooks.ts'], {
-    cwd: root,
-    timeout: 60_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--unhandled-rejections=strict', '-r', 'ts-node/register/transpile-only', 'test/fixtures/rejecting-hooks.ts'],
+    {
+      cwd: root,
+      timeout: 60_000,
+    },
+  );
   expect(stdout).toContain('survived');
   const report = JSON.parse(stdout.split('\n')[0]!);
   expect(report.status).toBe('completed');

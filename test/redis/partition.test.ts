@@ -20,11 +20,14 @@ test('a partition longer than the lease: jobs end stale for good, one settle per
   const proxy = new TcpProxy(6379);
   const port = await proxy.start();
   const warningsA: string[] = [];
-  const a = new JobManager(new RedisJobStore({ connection: `redis://127.0.0.1:${port}`, prefix, leaseMs: LEASE, onWarning: () => undefined }), {
-    storeTimeoutMs: 400,
-    closeGraceMs: 100,
-    onWarning: (w) => warningsA.push(w),
-  });
+  const a = new JobManager(
+    new RedisJobStore({ connection: `redis://127.0.0.1:${port}`, prefix, leaseMs: LEASE, onWarning: () => undefined }),
+    {
+      storeTimeoutMs: 400,
+      closeGraceMs: 100,
+      onWarning: (w) => warningsA.push(w),
+    },
+  );
   const b = new JobManager(new RedisJobStore({ prefix, leaseMs: LEASE, onWarning: () => undefined }), { onWarning: () => undefined });
   const admin = new Redis('redis://127.0.0.1:6379');
   try {
@@ -73,7 +76,9 @@ test('a partition longer than the lease: jobs end stale for good, one settle per
     // Let every work finish or be aborted, and every late outcome be tried.
     await sleep(4_500);
     const after = (await Promise.all(ids.map((id) => b.get(id)))) as JobRecord[];
-    expect(after).toEqual(waited.map((j) => expect.objectContaining({ id: j.id, status: 'stale', completed_at: j.completed_at, result: null, error: j.error })));
+    expect(after).toEqual(
+      waited.map((j) => expect.objectContaining({ id: j.id, status: 'stale', completed_at: j.completed_at, result: null, error: j.error })),
+    );
     // Raw Redis agrees (no half-written hash), and no job is left in the active index.
     for (const id of ids) expect(await admin.hget(`${prefix}:job:${id}`, 'status')).toBe('stale');
     expect(await admin.zcard(`${prefix}:active`)).toBe(0);

@@ -38,7 +38,12 @@ function prefix(): string {
 
 function manager(store: Partial<RedisJobStoreOptions>, config: SmartAsyncConfig = {}, warnings: string[] = []): JobManager {
   const onWarning = (w: string): void => void warnings.push(w);
-  const m = new JobManager(new RedisJobStore({ onWarning, leaseMs: 1_000, ...store }), { onWarning, closeGraceMs: 100, storeTimeoutMs: 1_000, ...config });
+  const m = new JobManager(new RedisJobStore({ onWarning, leaseMs: 1_000, ...store }), {
+    onWarning,
+    closeGraceMs: 100,
+    storeTimeoutMs: 1_000,
+    ...config,
+  });
   cleanups.push(() => m.close());
   return m;
 }
@@ -70,24 +75,28 @@ describe('bad data in Redis', () => {
     expect((await m.cancel(running.job_id)).status).toBe('cancelled');
   });
 
-  test.each(['jobs', 'active', 'settled'])('an index key (%s) of the wrong type: creates and settles are refused whole, no orphan record', async (index) => {
-    const p = prefix();
-    const m = manager({ prefix: p });
-    const running = ticketOf(await m.launch(() => new Promise(() => undefined), { label: 'held', asyncMode: true }));
-    await sleep(50);
-    const saved = await admin.dumpBuffer(`${p}:${index}`);
-    await admin.del(`${p}:${index}`);
-    await admin.set(`${p}:${index}`, 'not a sorted set');
-    const keysBefore = (await admin.keys(`${p}:*`)).sort();
-    const hashBefore = await admin.hgetall(`${p}:job:${running.job_id}`);
-    await expect(m.launch(async () => 1, { label: 'x', asyncMode: true })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
-    if (index !== 'jobs') await expect(m.cancel(running.job_id)).rejects.toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining(index) });
-    expect((await admin.keys(`${p}:*`)).sort()).toEqual(keysBefore); // no orphan pending record
-    expect(await admin.hgetall(`${p}:job:${running.job_id}`)).toEqual(hashBefore); // nothing half-applied
-    await admin.del(`${p}:${index}`);
-    if (saved) await admin.restore(`${p}:${index}`, 0, saved);
-    expect((await m.cancel(running.job_id)).status).toBe('cancelled');
-  });
+  test.each(['jobs', 'active', 'settled'])(
+    'an index key (%s) of the wrong type: creates and settles are refused whole, no orphan record',
+    async (index) => {
+      const p = prefix();
+      const m = manager({ prefix: p });
+      const running = ticketOf(await m.launch(() => new Promise(() => undefined), { label: 'held', asyncMode: true }));
+      await sleep(50);
+      const saved = await admin.dumpBuffer(`${p}:${index}`);
+      await admin.del(`${p}:${index}`);
+      await admin.set(`${p}:${index}`, 'not a sorted set');
+      const keysBefore = (await admin.keys(`${p}:*`)).sort();
+      const hashBefore = await admin.hgetall(`${p}:job:${running.job_id}`);
+      await expect(m.launch(async () => 1, { label: 'x', asyncMode: true })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+      if (index !== 'jobs')
+        await expect(m.cancel(running.job_id)).rejects.toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining(index) });
+      expect((await admin.keys(`${p}:*`)).sort()).toEqual(keysBefore); // no orphan pending record
+      expect(await admin.hgetall(`${p}:job:${running.job_id}`)).toEqual(hashBefore); // nothing half-applied
+      await admin.del(`${p}:${index}`);
+      if (saved) await admin.restore(`${p}:${index}`, 0, saved);
+      expect((await m.cancel(running.job_id)).status).toBe('cancelled');
+    },
+  );
 
   test('a job key of the wrong type is STORE_CORRUPT for that job and does not stop retention', async () => {
     const p = prefix();
@@ -127,7 +136,7 @@ describe('outages and partitions', () => {
     await m.cancel(t.job_id);
   });
 
-  test('wait({ timeoutMs: 500 }) while Redis is silent ends within its timeout; a fresh manager\'s status() within one store deadline', async () => {
+  test("wait({ timeoutMs: 500 }) while Redis is silent ends within its timeout; a fresh manager's status() within one store deadline", async () => {
     const p = prefix();
     const proxy = new TcpProxy(6379);
     const port = await proxy.start();
@@ -151,10 +160,14 @@ describe('outages and partitions', () => {
     const proxy = new TcpProxy(6379);
     const port = await proxy.start();
     cleanups.push(() => proxy.stop());
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/fixtures/redis-close-partition.ts', `redis://127.0.0.1:${port}`, p], {
-      cwd: join(__dirname, '..', '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'test/fixtures/redis-close-partition.ts', `redis://127.0.0.1:${port}`, p],
+      {
+        cwd: join(__dirname, '..', '..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     cleanups.push(async () => void child.kill('SIGKILL'));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -182,7 +195,12 @@ describe('outages and partitions', () => {
     await m.health(); // connected
     proxy.pause();
     let aborted = false;
-    const launched = await timed(m.launch(() => new Promise<void>((r) => jobContext()!.signal.addEventListener('abort', () => ((aborted = true), r()))), { label: 'ghost', asyncMode: true }));
+    const launched = await timed(
+      m.launch(() => new Promise<void>((r) => jobContext()!.signal.addEventListener('abort', () => ((aborted = true), r()))), {
+        label: 'ghost',
+        asyncMode: true,
+      }),
+    );
     expect(launched.error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
     proxy.resume(); // the held create lands now
     await sleep(300);
@@ -199,7 +217,10 @@ describe('outages and partitions', () => {
     cleanups.push(() => redis.remove());
     const p = `outage-${randomUUID().slice(0, 8)}`;
     const a = manager({ prefix: p, connection: redis.url, leaseMs: 10_000, connectTimeoutMs: 300 }, { storeTimeoutMs: 500 });
-    const b = manager({ prefix: p, connection: redis.url, leaseMs: 10_000, connectTimeoutMs: 300 }, { storeTimeoutMs: 500, pollIntervalMs: 100 });
+    const b = manager(
+      { prefix: p, connection: redis.url, leaseMs: 10_000, connectTimeoutMs: 300 },
+      { storeTimeoutMs: 500, pollIntervalMs: 100 },
+    );
     const t = ticketOf(await a.launch(() => sleep(1_000).then(() => 'survived'), { label: 'x', asyncMode: true }));
     expect((await b.status(t.job_id)).job.status).not.toBe('completed'); // B is connected and sees the job
     const waited = b.wait(t.job_id, { timeoutMs: 20_000 });
@@ -258,9 +279,21 @@ describe('lost records and sweeps', () => {
     const seeder = new RedisJobStore({ prefix: p, onWarning: () => undefined });
     cleanups.push(() => seeder.close());
     const now = new Date().toISOString();
-    const base: Omit<JobRecord, 'id'> = { label: 'orphan', status: 'running', created_at: now, started_at: now, completed_at: null, updated_at: now, result: null, error: null, progress: null };
+    const base: Omit<JobRecord, 'id'> = {
+      label: 'orphan',
+      status: 'running',
+      created_at: now,
+      started_at: now,
+      completed_at: null,
+      updated_at: now,
+      result: null,
+      error: null,
+      progress: null,
+    };
     for (let i = 0; i < 10_000; i += 500) {
-      await Promise.all(Array.from({ length: 500 }, () => seeder.create({ ...base, id: randomUUID() }, { runner: 'dead', expiresAt: Date.now() - 1 })));
+      await Promise.all(
+        Array.from({ length: 500 }, () => seeder.create({ ...base, id: randomUUID() }, { runner: 'dead', expiresAt: Date.now() - 1 })),
+      );
     }
     const leaseMs = 2_000;
     const started = Date.now();

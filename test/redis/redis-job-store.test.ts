@@ -42,7 +42,13 @@ function prefix(): string {
 }
 
 function manager(p: string, opts: { leaseMs?: number; port?: number; connectTimeoutMs?: number } = {}): JobManager {
-  const store = new RedisJobStore({ connection: `redis://127.0.0.1:${opts.port ?? 6379}`, prefix: p, leaseMs: opts.leaseMs ?? 600, connectTimeoutMs: opts.connectTimeoutMs, onWarning: () => undefined });
+  const store = new RedisJobStore({
+    connection: `redis://127.0.0.1:${opts.port ?? 6379}`,
+    prefix: p,
+    leaseMs: opts.leaseMs ?? 600,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    onWarning: () => undefined,
+  });
   const m = new JobManager(store, { onWarning: () => undefined, closeGraceMs: 200 });
   closers.push(() => m.close());
   return m;
@@ -90,7 +96,10 @@ describe('several processes', () => {
     const b = manager(p);
     const storeA = new RedisJobStore({ prefix: p, onWarning: () => undefined });
     const storeB = new RedisJobStore({ prefix: p, onWarning: () => undefined });
-    closers.push(() => storeA.close(), () => storeB.close());
+    closers.push(
+      () => storeA.close(),
+      () => storeB.close(),
+    );
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) {
       const t = await a.launch(() => new Promise(() => undefined), { label: 'race', asyncMode: true });
@@ -162,7 +171,11 @@ describe('Redis down', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const startRedis = async (): Promise<void> => {
     // persistent (append-only file), so that a restart keeps the jobs, as a production Redis does
-    server = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir], { stdio: 'ignore' });
+    server = spawn(
+      'redis-server',
+      ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir],
+      { stdio: 'ignore' },
+    );
     const probe = new Redis({ port: PORT, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
     probe.on('error', () => undefined);
     await probe.connect().catch(() => undefined);
@@ -227,7 +240,18 @@ describe('filtered lists read their own indexes', () => {
     const t0 = Date.parse('2026-12-01T00:00:00.000Z');
     for (let i = 0; i < 240; i++) {
       const at = new Date(t0 + Math.floor(i / 3) * 1000).toISOString(); // ties of three: the merge must keep one order
-      const job: JobRecord = { id: randomUUID(), label: `label-${i % 4}`, status: 'running', created_at: at, started_at: at, completed_at: null, updated_at: at, result: null, error: null, progress: null };
+      const job: JobRecord = {
+        id: randomUUID(),
+        label: `label-${i % 4}`,
+        status: 'running',
+        created_at: at,
+        started_at: at,
+        completed_at: null,
+        updated_at: at,
+        result: null,
+        error: null,
+        progress: null,
+      };
       if (i % 5 !== 0) job.owner = `owner-${i % 3}`;
       await store.create(job);
       const to = statuses[(i * 7) % statuses.length]!;
@@ -254,7 +278,12 @@ describe('filtered lists read their own indexes', () => {
         for (const label of labels)
           for (const limit of [undefined, 1, 7, 50]) {
             const expected = all
-              .filter((j) => (owner === undefined || j.owner === owner) && (!st || (st as readonly string[]).includes(j.status)) && (label === undefined || j.label === label))
+              .filter(
+                (j) =>
+                  (owner === undefined || j.owner === owner) &&
+                  (!st || (st as readonly string[]).includes(j.status)) &&
+                  (label === undefined || j.label === label),
+              )
               .slice(0, limit ?? Infinity)
               .map((j) => j.id);
             const got = (await store.list({ owner, statuses: st as JobRecord['status'][] | undefined, label, limit })).map((j) => j.id);
@@ -268,12 +297,23 @@ describe('filtered lists read their own indexes', () => {
     closers.push(() => store.close());
     const all = await fill(store);
     // what 0.2 left: no filter indexes, no schema mark
-    const indexKeys = [...(await admin.keys(`${p}:s:*`)), ...(await admin.keys(`${p}:o:*`)), ...(await admin.keys(`${p}:os:*`)), ...(await admin.keys(`${p}:l:*`)), `${p}:schema`];
+    const indexKeys = [
+      ...(await admin.keys(`${p}:s:*`)),
+      ...(await admin.keys(`${p}:o:*`)),
+      ...(await admin.keys(`${p}:os:*`)),
+      ...(await admin.keys(`${p}:l:*`)),
+      `${p}:schema`,
+    ];
     await admin.del(...indexKeys);
     const upgraded = new RedisJobStore({ prefix: p, onWarning: () => undefined });
     closers.push(() => upgraded.close());
     const mine = await upgraded.list({ owner: 'owner-1', statuses: ['completed'], limit: 20 });
-    expect(mine.map((j) => j.id)).toEqual(all.filter((j) => j.owner === 'owner-1' && j.status === 'completed').slice(0, 20).map((j) => j.id));
+    expect(mine.map((j) => j.id)).toEqual(
+      all
+        .filter((j) => j.owner === 'owner-1' && j.status === 'completed')
+        .slice(0, 20)
+        .map((j) => j.id),
+    );
     expect(await admin.get(`${p}:schema`)).toBe('2');
   });
 
@@ -285,7 +325,12 @@ describe('filtered lists read their own indexes', () => {
     await store.prune({ statuses: ['completed', 'failed', 'cancelled', 'stale'], settledBefore: '2100-01-01T00:00:00.000Z' });
     const left = await store.list();
     expect(left.every((j) => j.status === 'pending' || j.status === 'running')).toBe(true);
-    for (const key of [...(await admin.keys(`${p}:s:*`)), ...(await admin.keys(`${p}:o:*`)), ...(await admin.keys(`${p}:os:*`)), ...(await admin.keys(`${p}:l:*`))]) {
+    for (const key of [
+      ...(await admin.keys(`${p}:s:*`)),
+      ...(await admin.keys(`${p}:o:*`)),
+      ...(await admin.keys(`${p}:os:*`)),
+      ...(await admin.keys(`${p}:l:*`)),
+    ]) {
       const ids = await admin.zrange(key, 0, -1);
       for (const id of ids) expect(left.some((j) => j.id === id)).toBe(true);
     }

@@ -19,9 +19,10 @@ interface JestJson {
 }
 
 async function runSuite(): Promise<JestJson> {
-  const out = await promisify(execFile)(process.execPath, [require.resolve('jest/bin/jest'), '--config', config, '--json', '--ci'], { cwd: root, timeout: 120_000 }).catch(
-    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
-  );
+  const out = await promisify(execFile)(process.execPath, [require.resolve('jest/bin/jest'), '--config', config, '--json', '--ci'], {
+    cwd: root,
+    timeout: 120_000,
+  }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return JSON.parse(out.stdout) as JestJson;
 }
 

@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileJobStore, JobManager, jobContext, SmartAsyncConfigError, type JobRecord } from '../../src';
@@ -41,7 +52,9 @@ function manager(path: string, options: Partial<ConstructorParameters<typeof Fil
 }
 
 async function completedJobs(m: JobManager, n: number, result: (i: number) => unknown): Promise<JobRecord[]> {
-  const tickets = await Promise.all(Array.from({ length: n }, (_, i) => m.launch(async () => result(i), { label: `job-${i}`, asyncMode: true })));
+  const tickets = await Promise.all(
+    Array.from({ length: n }, (_, i) => m.launch(async () => result(i), { label: `job-${i}`, asyncMode: true })),
+  );
   return Promise.all(tickets.map((t) => m.wait(ticketOf(t).job_id)));
 }
 
@@ -76,7 +89,10 @@ describe('a full disk', () => {
     const m = manager(path, {}, warnings);
     let release: () => void = () => undefined;
     const started = new Promise<void>((ready) => {
-      void m.launch(() => new Promise<string>((r) => ((release = () => r('y'.repeat(600_000))), ready())), { label: 'big', asyncMode: true });
+      void m.launch(() => new Promise<string>((r) => ((release = () => r('y'.repeat(600_000))), ready())), {
+        label: 'big',
+        asyncMode: true,
+      });
     });
     await started;
     const [t] = await m.list({ label: 'big' }).then((jobs) => jobs.map((j) => ({ job_id: j.id })));
@@ -145,7 +161,7 @@ describe('links and paths', () => {
     expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
   });
 
-  test('a directory holding files that are not the store\'s (a seed-era jobs.json beside notes) is STORE_CORRUPT naming one, left as it was', async () => {
+  test("a directory holding files that are not the store's (a seed-era jobs.json beside notes) is STORE_CORRUPT naming one, left as it was", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'jobs.json'), '{"jobs": {}}');
     writeFileSync(join(dir, '.gitkeep'), '');
@@ -164,7 +180,10 @@ describe('links and paths', () => {
     mkdirSync(path);
     execFileSync('chmod', ['0777', path]);
     const m = manager(path);
-    await expect(m.list()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('writable by other users') });
+    await expect(m.list()).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining('writable by other users'),
+    });
   });
 });
 
@@ -274,13 +293,13 @@ describe('runners and read-only file systems', () => {
     expect((await a.wait(long.job_id, { timeoutMs: 3_000 })).status).toBe('completed');
   });
 
-
   test('runner files of processes that are gone are removed by the next sweep', async () => {
     const path = join(tempDir(), 'store');
     mkdirSync(join(path, 'runners'), { recursive: true, mode: 0o700 });
     let dead = 4_000_000;
     while (readdirSync('/proc').includes(String(dead))) dead++;
-    for (let i = 0; i < 200; i++) writeFileSync(join(path, 'runners', `ghost-${i}`), JSON.stringify({ pid: dead, start: null, expiresAt: Date.now() + 60_000 }));
+    for (let i = 0; i < 200; i++)
+      writeFileSync(join(path, 'runners', `ghost-${i}`), JSON.stringify({ pid: dead, start: null, expiresAt: Date.now() + 60_000 }));
     const m = manager(path);
     await m.list(); // after the first sweep
     expect(readdirSync(join(path, 'runners')).filter((f) => f.startsWith('ghost-'))).toEqual([]);
@@ -307,7 +326,9 @@ describe('runners and read-only file systems', () => {
 test('records another process accepted are never thrown away: launch refuses an owner that is not a string', async () => {
   const m = manager(join(tempDir(), 'store'));
   await expect(m.launch(async () => 1, { label: 'x', asyncMode: true, owner: 42 as never })).rejects.toBeInstanceOf(SmartAsyncConfigError);
-  await expect(m.launch(async () => 1, { label: 'x', asyncMode: true, owner: { team: 'x' } as never })).rejects.toBeInstanceOf(SmartAsyncConfigError);
+  await expect(m.launch(async () => 1, { label: 'x', asyncMode: true, owner: { team: 'x' } as never })).rejects.toBeInstanceOf(
+    SmartAsyncConfigError,
+  );
   const [job] = await completedJobs(m, 1, async () => {
     throw Object.assign(new Error(), { message: 42 });
   });

@@ -1,7 +1,16 @@
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileJobStore, isJobTicket, jobContext, JobManager, SmartAsyncConfigError, stalePatch, StoreUnavailableError, type JobRecord } from '../../src';
+import {
+  FileJobStore,
+  isJobTicket,
+  jobContext,
+  JobManager,
+  SmartAsyncConfigError,
+  stalePatch,
+  StoreUnavailableError,
+  type JobRecord,
+} from '../../src';
 import { compileFixtures } from '../support/build';
 import { exited, killChildren, startChild, type Child } from '../support/child';
 import { ticketOf } from '../fixtures/ticket';
@@ -240,13 +249,15 @@ describe('bounded files', () => {
     const store = new FileJobStore({ path, compactMinBytes: 10_000, fsync: false });
     const m = new JobManager(store, { retention: { maxJobs: 20 } });
     managers.push(m);
-    const long = ticketOf(await m.launch(
-      async () => {
-        await new Promise((r) => jobContext()!.signal.addEventListener('abort', r, { once: true }));
-        return 'survived';
-      },
-      { label: 'long-lived', asyncMode: true },
-    ));
+    const long = ticketOf(
+      await m.launch(
+        async () => {
+          await new Promise((r) => jobContext()!.signal.addEventListener('abort', r, { once: true }));
+          return 'survived';
+        },
+        { label: 'long-lived', asyncMode: true },
+      ),
+    );
     let sizeAfter200 = 0;
     for (let i = 0; i < 600; i++) {
       const t = await m.launch(async () => ({ i, pad: 'x'.repeat(100) }), { label: 'churn', asyncMode: true });

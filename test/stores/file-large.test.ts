@@ -17,8 +17,20 @@ test('a log over 512 MiB opens, is read whole, and takes new jobs', async () => 
     const pad = 'x'.repeat(1 << 20);
     const now = new Date().toISOString();
     for (let i = 0; i < 560; i++) {
-      const job = { id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, label: 'big', status: 'completed', created_at: now, started_at: now, completed_at: now, updated_at: now, result: pad, error: null, progress: null };
-      if (!out.write(`${JSON.stringify({ op: 'put', by: 'w', run: 'w', job })}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+      const job = {
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        label: 'big',
+        status: 'completed',
+        created_at: now,
+        started_at: now,
+        completed_at: now,
+        updated_at: now,
+        result: pad,
+        error: null,
+        progress: null,
+      };
+      if (!out.write(`${JSON.stringify({ op: 'put', by: 'w', run: 'w', job })}\n`))
+        await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r) => out.end(() => r()));
     const m = new JobManager(new FileJobStore({ path, compactMinBytes: 1 << 30, onWarning: () => undefined }), {

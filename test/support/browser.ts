@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
  * suite as CommonJS, so a short child process asks it where the binary is.
  */
 export async function npmChromium(): Promise<{ executablePath: string; args: string[] }> {
-  const script = "const c = (await import('@sparticuz/chromium')).default; console.log(JSON.stringify({ executablePath: await c.executablePath(), args: c.args }));";
+  const script =
+    "const c = (await import('@sparticuz/chromium')).default; console.log(JSON.stringify({ executablePath: await c.executablePath(), args: c.args }));";
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
   return JSON.parse(stdout) as { executablePath: string; args: string[] };
 }

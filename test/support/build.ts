@@ -10,9 +10,13 @@ const root = join(__dirname, '..', '..');
  */
 export function compileFixtures(name: string): (fixture: string) => string {
   const out = join(root, '.tmp', `build-${name}`);
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.fixtures.json'), '--outDir', out], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.fixtures.json'), '--outDir', out],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   return (fixture) => join(out, 'test', 'fixtures', fixture.replace(/\.ts$/, '.js'));
 }

@@ -1,6 +1,15 @@
 import 'reflect-metadata';
 import { container, type DependencyContainer } from 'tsyringe';
-import { configureSmartAsync, JOB_STORE, jobContext, JobManager, MemoryJobStore, SMART_ASYNC_CONFIG, type JobStore, type SmartAsyncConfig } from '../../src';
+import {
+  configureSmartAsync,
+  JOB_STORE,
+  jobContext,
+  JobManager,
+  MemoryJobStore,
+  SMART_ASYNC_CONFIG,
+  type JobStore,
+  type SmartAsyncConfig,
+} from '../../src';
 
 /** A child container with its own store and manager, configured for the decorator. */
 export interface Harness {

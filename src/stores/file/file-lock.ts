@@ -64,7 +64,8 @@ export class FileLock {
       const state = await this.inspect();
       if (state === 'broken' || state === 'gone') continue; // try again at once
       if (state !== 'held') why = state;
-      if (Date.now() > deadline) throw new StoreUnavailableError(`Timed out after ${this.timeoutMs} ms waiting for lock ${this.path} (${why})`);
+      if (Date.now() > deadline)
+        throw new StoreUnavailableError(`Timed out after ${this.timeoutMs} ms waiting for lock ${this.path} (${why})`);
       await sleep(Math.min(50, 2 + attempt * 2));
     }
   }
@@ -87,7 +88,8 @@ export class FileLock {
     }
     const holder = parseHolder(text);
     let abandoned: boolean;
-    if (!holder) abandoned = age > 1000; // being written, or garbage: give it a second
+    if (!holder)
+      abandoned = age > 1000; // being written, or garbage: give it a second
     else if (holder.pid === process.pid) abandoned = holder.token === null || !heldHere.has(holder.token);
     else abandoned = !(await sameProcessAlive(holder.pid, holder.start));
     if (!abandoned) return 'held';

@@ -60,7 +60,10 @@ export class JobLog {
       this.fh = await open(this.path, this.readOnly ? O_RDONLY | O_NOFOLLOW : O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new StoreCorruptError(`FileJobStore ${this.path} is a symbolic link; a store never follows one (left as it was)`, { cause: e });
+      if (code === 'ELOOP')
+        throw new StoreCorruptError(`FileJobStore ${this.path} is a symbolic link; a store never follows one (left as it was)`, {
+          cause: e,
+        });
       throw e;
     }
     const st = await this.fh.stat();
@@ -143,7 +146,7 @@ export class JobLog {
         chunk *= 2; // a line longer than the chunk: read it whole
         continue;
       }
-      for (let start = 0; start < end; ) {
+      for (let start = 0; start < end;) {
         const nl = buf.indexOf(NL, start);
         if (nl > start) lines.push({ text: buf.toString('utf8', start, nl), at: this.offset + start });
         start = nl + 1;

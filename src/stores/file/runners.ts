@@ -78,5 +78,4 @@ export class Runners {
   names(): string[] {
     return Array.from(this.info.keys());
   }
-
 }
