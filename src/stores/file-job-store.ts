@@ -495,15 +495,15 @@ export class FileJobStore implements JobStore {
 
   /** Under the lock: writes the live records to a new file and renames it over the log. */
   private async compact(): Promise<void> {
-    const self = this;
-    await this.log.rewrite(
-      (function* () {
-        for (const job of self.index.values()) {
-          const run = self.runners.get(job.id) ?? self.writer;
-          yield JSON.stringify({ op: 'put', by: run, run, job });
-        }
-      })(),
-    );
+    await this.log.rewrite(this.liveLines());
+  }
+
+  /** The log's lines for the live records, one per job. */
+  private *liveLines(): Generator<string> {
+    for (const job of this.index.values()) {
+      const run = this.runners.get(job.id) ?? this.writer;
+      yield JSON.stringify({ op: 'put', by: run, run, job });
+    }
   }
 
   // ---- liveness ----------------------------------------------------------------------------

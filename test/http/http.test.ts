@@ -45,7 +45,6 @@ type Start = () => Promise<{ base: string; close: () => Promise<void> }>;
 
 function expressApp(pkg: 'express' | 'express4'): Start {
   return async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const express = require(pkg) as typeof import('express');
     const app = express();
     app.use(express.json());
@@ -66,7 +65,6 @@ function expressApp(pkg: 'express' | 'express4'): Start {
 
 function fastifyApp(pkg: 'fastify' | 'fastify4'): Start {
   return async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Fastify = require(pkg) as typeof import('fastify').default;
     const app = Fastify();
     app.post('/reports', async (req, reply) => {

@@ -270,8 +270,10 @@ describe('v2 server, tasks extension (2026-07-28)', () => {
       const taskId = created.result!.taskId as string;
       expect(await own.get(taskId)).toBeDefined();
       let task: Record<string, unknown> = {};
-      for (let i = 0; i < 100 && task.status !== 'completed'; i++)
-        ((task = (await raw(url, 'tasks/get', { taskId })).result!), await sleep(20));
+      for (let i = 0; i < 100 && task.status !== 'completed'; i++) {
+        task = (await raw(url, 'tasks/get', { taskId })).result!;
+        await sleep(20);
+      }
       expect(task).toMatchObject({ status: 'completed', result: { structuredContent: { rows: 3 } } });
     } finally {
       await own.close();

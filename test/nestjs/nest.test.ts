@@ -81,9 +81,7 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
 });
 
-async function start(
-  app: INestApplication,
-): Promise<{
+async function start(app: INestApplication): Promise<{
   app: INestApplication;
   url: string;
   post: (body: unknown, user?: string) => Promise<Response>;
