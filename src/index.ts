@@ -39,19 +39,25 @@ export {
   stalePatch,
   staleError,
   toJobError,
+  claimPatch,
+  expiryPatch,
+  expectParts,
+  withdrawnPatch,
 } from './job/lifecycle';
 // The store kit: everything a store needs from the core (the Redis store uses nothing else).
 export {
   emptyCounts,
   notifyWatchers,
   hasLeases,
+  hasClaims,
   type JobStore,
   type JobQuery,
   type PruneQuery,
   type JobLease,
   type LeasedJobStore,
+  type ClaimingJobStore,
 } from './stores/job-store';
-export { JobIndex, matchesQuery } from './stores/job-index';
+export { JobIndex, matchesQuery, pickClaims, isClaimable } from './stores/job-index';
 export { jobRecordSchema, parseJobRecord } from './job/record-schema';
 export { isoTime } from './common/clock';
 export { toJsonResult } from './job/serialise';
@@ -66,6 +72,8 @@ export {
   StoreCorruptError,
   StoreUnavailableError,
   ResultNotSerialisableError,
+  ArgsNotSerialisableError,
+  JobHandedBackError,
   type SmartAsyncErrorCode,
   type SmartAsyncErrorOptions,
 } from './common/errors';
@@ -77,6 +85,11 @@ export type {
   JobProgress,
   JobTicket,
   SmartResult,
+  DurableCall,
+  AttemptRecord,
+  JobExpect,
+  DurableLaunch,
+  BackoffOptions,
   LaunchOptions,
   JobFilter,
   OwnerOptions,

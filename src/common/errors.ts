@@ -9,7 +9,9 @@ export type SmartAsyncErrorCode =
   | 'STORE_CORRUPT'
   | 'STORE_UNAVAILABLE'
   | 'RESULT_NOT_SERIALISABLE'
-  | 'JOB_STALE';
+  | 'JOB_STALE'
+  | 'ARGS_NOT_SERIALISABLE'
+  | 'JOB_HANDED_BACK';
 
 /**
  * Options of the errors' constructors: the standard `cause` (declared here rather than through
@@ -119,5 +121,24 @@ export class StaleJobError extends SmartAsyncError {
   /** @param message why the job went stale */
   constructor(message = 'The process running this job stopped before it settled') {
     super('JOB_STALE', message);
+  }
+}
+
+/** A durable call's arguments would not survive JSON (a `Date`, a `Map`, `undefined`, a class instance, …): refused before any work starts. */
+export class ArgsNotSerialisableError extends SmartAsyncError {
+  /** @param message which argument, where, and what it is */
+  constructor(message: string) {
+    super('ARGS_NOT_SERIALISABLE', message);
+  }
+}
+
+/**
+ * The reason a durable job's work is aborted when `close()` hands it back (it runs again in
+ * whichever manager claims it next; the attempt is not counted).
+ */
+export class JobHandedBackError extends SmartAsyncError {
+  /** @param message why */
+  constructor(message = 'The process is shutting down: the job was handed back to run elsewhere') {
+    super('JOB_HANDED_BACK', message);
   }
 }

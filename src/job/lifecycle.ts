@@ -1,6 +1,6 @@
 import { isoTime } from '../common/clock';
 import { show } from '../common/validation';
-import type { JobError, JobPatch, JobProgress, JobRecord, JobStatus } from './types';
+import type { AttemptRecord, JobError, JobExpect, JobPatch, JobProgress, JobRecord, JobStatus } from './types';
 
 /**
  * The one definition of a job's life. The JobManager decides every transition with it, the
@@ -31,7 +31,7 @@ export const SETTLED_STATUSES: readonly JobStatus[] = FINAL_STATUSES;
 /** Where each status may go next. Final statuses go nowhere. */
 export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   pending: ['running', 'cancelled', 'stale'],
-  running: ['completed', 'failed', 'cancelled', 'stale'],
+  running: ['completed', 'failed', 'cancelled', 'stale', 'pending'], // → pending: a durable job with attempts left
   completed: [],
   failed: [],
   cancelled: [],
@@ -58,10 +58,20 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
  * along `TRANSITIONS`; and, when `expect` is given, only if the current status is one of them.
  * Every store calls this inside its atomic update (the Redis scripts mirror it).
  */
-export function canApply(current: JobRecord, patch: JobPatch, expect?: readonly JobStatus[]): boolean {
+export function canApply(current: JobRecord, patch: JobPatch, expect?: JobExpect): boolean {
   if (isFinal(current.status)) return false;
-  if (expect !== undefined && !expect.includes(current.status)) return false;
+  const statuses = expect === undefined ? undefined : isStatusList(expect) ? expect : expect.statuses;
+  if (statuses !== undefined && !statuses.includes(current.status)) return false;
+  if (expect !== undefined && !isStatusList(expect) && expect.attempt !== undefined && current.attempt !== expect.attempt) return false;
   return patch.status === undefined || canTransition(current.status, patch.status);
+}
+
+const isStatusList = (expect: JobExpect): expect is readonly JobStatus[] => Array.isArray(expect);
+
+/** The statuses and the attempt an expectation names (for stores that pass them on, as the Redis scripts do). */
+export function expectParts(expect: JobExpect | undefined): { statuses: readonly JobStatus[] | undefined; attempt: number | undefined } {
+  if (expect === undefined) return { statuses: undefined, attempt: undefined };
+  return isStatusList(expect) ? { statuses: expect, attempt: undefined } : { statuses: expect.statuses, attempt: expect.attempt };
 }
 
 /** Applies a patch: a new frozen record with a fresh `updated_at` (no checks: see `canApply`). */
@@ -97,6 +107,28 @@ export function cancelPatch(message: string, now: string = isoTime()): JobPatch 
  */
 export function withdrawnPatch(message: string, now: string = isoTime()): JobPatch {
   return { status: 'cancelled', completed_at: now, error: { name: 'StoreUnavailableError', message, code: 'STORE_UNAVAILABLE' } };
+}
+
+/** pending → running for a claimed durable job: its next attempt starts now (the store's `claim` applies it). */
+export function claimPatch(job: JobRecord, now: string = isoTime()): JobPatch {
+  return { status: 'running', started_at: now, attempt: (job.attempt ?? 0) + 1, run_at: null };
+}
+
+/**
+ * What a lease sweep does to an active job whose runner went silent: a durable job with attempts
+ * left goes back to `pending`, due at once, its lost run added to `history` as `stale`; any other
+ * job gets `stale` (the sweep's patch). Stores with leases call it inside `expireLeases`.
+ */
+export function expiryPatch(job: JobRecord, stale: JobPatch, now: string = isoTime()): JobPatch {
+  if (!job.call || (job.attempt ?? 1) >= (job.max_attempts ?? 1)) return stale;
+  const lost: AttemptRecord = {
+    attempt: job.attempt ?? 1,
+    status: 'stale',
+    error: stale.error ?? null,
+    started_at: job.started_at,
+    ended_at: now,
+  };
+  return { status: 'pending', run_at: now, history: [...(job.history ?? []), lost] };
 }
 
 /** The `error` of a stale record. */

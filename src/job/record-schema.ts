@@ -5,6 +5,7 @@ import { JOB_STATUSES } from './lifecycle';
 import type { JobRecord } from './types';
 
 const isoOrNull = z.string().nullable();
+const jobError = z.object({ name: z.string(), message: z.string(), code: z.string().optional() });
 
 /** Schema of a stored `JobRecord`: what a store validates when it reads one from outside (file, Redis). */
 export const jobRecordSchema = z.object({
@@ -16,9 +17,26 @@ export const jobRecordSchema = z.object({
   completed_at: isoOrNull,
   updated_at: z.string(),
   result: z.unknown(),
-  error: z.object({ name: z.string(), message: z.string(), code: z.string().optional() }).nullable(),
+  error: jobError.nullable(),
   progress: z.object({ current: z.number(), total: z.number().optional(), message: z.string().optional() }).nullable(),
   owner: z.string().optional(),
+  call: z.object({ target: z.string().min(1), args: z.array(z.unknown()) }).optional(),
+  attempt: z.number().int().nonnegative().optional(),
+  max_attempts: z.number().int().positive().optional(),
+  run_at: isoOrNull.optional(),
+  history: z
+    .array(
+      z.object({
+        attempt: z.number().int(),
+        status: z.enum(['failed', 'stale']),
+        error: jobError.nullable(),
+        started_at: isoOrNull,
+        ended_at: z.string(),
+      }),
+    )
+    .optional(),
+  steps: z.record(z.string(), z.unknown()).optional(),
+  retry_of: z.string().optional(),
 });
 
 /**

@@ -45,10 +45,55 @@ export interface JobRecord {
   progress: JobProgress | null;
   /** Who may see the job; absent for jobs anyone with the id may see. */
   owner?: string;
+  /** A durable job's call, stored as data so any process that knows the method can run it again. */
+  call?: DurableCall;
+  /** A durable job: the current (or last) attempt, 1-based. */
+  attempt?: number;
+  /** A durable job: how many attempts it may have in all. */
+  max_attempts?: number;
+  /** A pending durable job: the earliest time its next attempt may start. */
+  run_at?: string | null;
+  /** A durable job: every attempt that ended before the current one, with its outcome. */
+  history?: AttemptRecord[];
+  /** A durable job: the JSON results of its completed steps (`jobContext().step()`), by name. */
+  steps?: Record<string, unknown>;
+  /** A job started by `retry()`: the id of the job it retries. */
+  retry_of?: string;
+}
+
+/** A durable method's call as data: its durable name and its arguments as JSON. */
+export interface DurableCall {
+  /** The method's durable name (`"ClassName.methodName"` unless named). */
+  target: string;
+  /** The arguments, as JSON. */
+  args: unknown[];
+}
+
+/** An attempt of a durable job that ended before the current one. */
+export interface AttemptRecord {
+  /** 1-based. */
+  attempt: number;
+  /** How it ended: `failed` (it threw) or `stale` (its run was lost: its process died or its lease expired). */
+  status: 'failed' | 'stale';
+  /** Why. */
+  error: JobError | null;
+  /** When it started. */
+  started_at: string | null;
+  /** When it ended. */
+  ended_at: string;
 }
 
 /** The fields of a record that change over its life. */
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'result' | 'error' | 'progress'>>;
+export type JobPatch = Partial<
+  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'result' | 'error' | 'progress' | 'attempt' | 'run_at' | 'history' | 'steps'>
+>;
+
+/**
+ * What an update expects of the current record: its status is one of these (a list), or, as an
+ * object, also its `attempt` (the fencing token of a durable job's run: only the current run's
+ * writes land).
+ */
+export type JobExpect = readonly JobStatus[] | { readonly statuses?: readonly JobStatus[]; readonly attempt?: number };
 
 /** What a caller gets instead of the result when the work goes to the background. JSON-serialisable. */
 export interface JobTicket {
@@ -81,6 +126,30 @@ export interface LaunchOptions {
   signal?: AbortSignal;
   /** Called with every progress report of the work (synchronously; keep it cheap). */
   onProgress?: (progress: JobProgress) => void;
+  /** Makes the job durable: its call is stored, and a lost or failed run is run again (the decorator fills it from `durable`). */
+  durable?: DurableLaunch;
+}
+
+/** How a durable call is kept and retried (`LaunchOptions.durable`). */
+export interface DurableLaunch {
+  /** The call as data (arguments checked: they must round-trip through JSON). */
+  call: DurableCall;
+  /** Attempts in all (every run counts). */
+  attempts: number;
+  /** Delay before a retry after a thrown error. */
+  backoff: BackoffOptions;
+  /** Whether a thrown error is retried (default: any error but a cancellation). */
+  retryOn?: (error: unknown) => boolean;
+}
+
+/** Exponential backoff: the n-th retry waits `initialMs · factor^(n-1)`, at most `maxMs`, with jitter that never shortens it below half. */
+export interface BackoffOptions {
+  /** @default 1000 */
+  initialMs: number;
+  /** @default 2 */
+  factor: number;
+  /** @default 300000 */
+  maxMs: number;
 }
 
 /** Filter of `JobManager.list()`. */

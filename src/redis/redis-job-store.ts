@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   emitSmartAsyncWarning,
   emptyCounts,
+  expectParts,
   FINAL_STATUSES,
   isoTime,
   JOB_STATUSES,
@@ -14,6 +15,7 @@ import {
   StoreCorruptError,
   StoreUnavailableError,
   warningSinkSchema,
+  type JobExpect,
   type JobLease,
   type JobPatch,
   type JobQuery,
@@ -23,7 +25,7 @@ import {
   type PruneQuery,
   type WarningSink,
 } from '../index';
-import { CREATE, EXPIRE, GET_MANY, INDEX, PRUNE, RENEW, UPDATE } from './scripts';
+import { CLAIM, CREATE, EXPIRE, GET_MANY, INDEX, PRUNE, RENEW, UPDATE } from './scripts';
 
 /** The version of the key layout; 2 added the filter indexes. */
 const SCHEMA = '2';
@@ -101,7 +103,7 @@ export class RedisJobStore implements JobStore {
   private readonly connectTimeoutMs: number;
   private readonly onWarning: WarningSink;
   private readonly keys: { jobs: string; counts: string; active: string; settled: string; channel: string };
-  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune' | 'index', Script>;
+  private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune' | 'index' | 'claim', Script>;
   private readonly watchers = new Set<(job: JobRecord) => void>();
   /** Ids of malformed records already reported. */
   private readonly reported = new Set<string>();
@@ -147,6 +149,7 @@ export class RedisJobStore implements JobStore {
       renew: define('renew', RENEW, 1),
       prune: define('prune', PRUNE, 3),
       index: define('index', INDEX, 1),
+      claim: define('claim', CLAIM, 4),
     };
   }
 
@@ -166,6 +169,7 @@ export class RedisJobStore implements JobStore {
           this.prefix,
           job.owner ?? '',
           job.label,
+          job.run_at ? Date.parse(job.run_at) : 0,
           ...fields(job),
         ],
       ),
@@ -179,8 +183,9 @@ export class RedisJobStore implements JobStore {
     return json ? this.parse(json, id) : undefined;
   }
 
-  async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
+  async update(id: string, patch: JobPatch, expect?: JobExpect): Promise<JobRecord | undefined> {
     const values: Partial<JobRecord> = { ...patch, updated_at: patch.completed_at ?? patch.started_at ?? isoTime() };
+    const { statuses, attempt } = expectParts(expect);
     const json = (await this.run('update a job', () =>
       this.scripts.update(
         [this.jobKey(id), this.keys.counts, this.keys.active, this.keys.settled],
@@ -188,10 +193,13 @@ export class RedisJobStore implements JobStore {
           id,
           this.runner,
           this.keys.channel,
-          expect ? expect.join(',') : '',
+          statuses ? statuses.join(',') : '',
           ms(patch.completed_at),
           patch.status ?? '',
           this.prefix,
+          attempt ?? '',
+          Date.now() + this.leaseMs,
+          patch.run_at ? Date.parse(patch.run_at) : 0,
           ...fields(values),
         ],
       ),
@@ -359,6 +367,22 @@ export class RedisJobStore implements JobStore {
     const out: JobRecord[] = [];
     for (const json of changed) {
       const job = this.parseOrSkip(json, 'swept');
+      if (job) out.push(job);
+    }
+    return out;
+  }
+
+  async claim(targets: readonly string[], limit: number, lease: JobLease, now: number): Promise<JobRecord[]> {
+    if (targets.length === 0 || limit < 1) return [];
+    const changed = (await this.run('claim jobs', () =>
+      this.scripts.claim(
+        [`${this.prefix}:due`, this.keys.counts, this.keys.active, this.keys.settled],
+        [this.prefix, this.runner, this.keys.channel, now, JSON.stringify(isoTime(now)), limit, lease.expiresAt, targets.join(',')],
+      ),
+    )) as string[];
+    const out: JobRecord[] = [];
+    for (const json of changed) {
+      const job = this.parseOrSkip(json, 'claimed');
       if (job) out.push(job);
     }
     return out;

@@ -81,17 +81,28 @@ local function filter_keys(prefix, status, owner, label)
   if label then keys[#keys + 1] = prefix .. ':l:' .. label end
   return keys
 end
--- moves a job between the indexes when its status changes (an active job keeps its lease)
-local function reindex(counts, active, settled, id, old, new, lease_at, settled_at, prefix, created, owner)
-  if old == new then return end
+-- where an active job waits: a durable job that is pending waits for a claim in 'due' (by run_at)
+-- and holds no lease; any other active job is leased in 'active' (a lease it has is kept)
+local function place(prefix, active, id, job_key, status, lease_at, run_at_ms)
+  local has_call = redis.call('HEXISTS', job_key, 'call') == 1
+  if has_call and status == 'pending' then
+    redis.call('ZREM', active, id)
+    redis.call('ZADD', prefix .. ':due', run_at_ms, id)
+    return
+  end
+  if has_call then redis.call('ZREM', prefix .. ':due', id) end
+  if is_active(status) then redis.call('ZADD', active, 'NX', lease_at, id) else redis.call('ZREM', active, id) end
+end
+-- moves a job between the indexes when its status changes
+local function reindex(counts, active, settled, id, old, new, lease_at, settled_at, prefix, created, owner, job_key, run_at_ms)
+  if old == new then
+    if new == 'pending' then place(prefix, active, id, job_key, new, lease_at, run_at_ms) end
+    return
+  end
   if old then redis.call('HINCRBY', counts, old, -1) end
   redis.call('HINCRBY', counts, new, 1)
-  if is_active(new) then
-    if not old then redis.call('ZADD', active, lease_at, id) end
-  else
-    redis.call('ZREM', active, id)
-    redis.call('ZADD', settled, settled_at, id)
-  end
+  place(prefix, active, id, job_key, new, lease_at, run_at_ms)
+  if not is_active(new) then redis.call('ZADD', settled, settled_at, id) end
   if old then redis.call('ZREM', status_key(prefix, old), id) end
   redis.call('ZADD', status_key(prefix, new), created, id)
   if owner then
@@ -103,24 +114,24 @@ end
 
 /**
  * KEYS: job, jobs, counts, active, settled. ARGV: id, runner, channel, created ms, lease-at ms,
- * settled-at ms, prefix, owner ('' = none), label, field/value pairs…
+ * settled-at ms, prefix, owner ('' = none), label, run-at ms, field/value pairs…
  */
 export const CREATE = `${RECORD_JSON}
 local job_key, jobs_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, runner, channel, created_ms, lease_at, settled_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local prefix, owner, label = ARGV[7], ARGV[8], ARGV[9]
-local FIELDS = 10
+local prefix, owner, label, run_at_ms = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local FIELDS = 11
 if owner == '' then owner = false end
 local status
 for i = FIELDS, #ARGV, 2 do if ARGV[i] == 'status' then status = ARGV[i + 1] end end
-local bad = check_keys(counts_key, jobs_key, active_key, settled_key, unpack(filter_keys(prefix, status, owner, label)))
+local bad = check_keys(counts_key, jobs_key, active_key, settled_key, prefix .. ':due', unpack(filter_keys(prefix, status, owner, label)))
 if bad then return bad end
 if redis.call('EXISTS', job_key) == 1 then return false end
 redis.call('HSET', job_key, unpack(ARGV, FIELDS))
 redis.call('ZADD', jobs_key, created_ms, id)
 if owner then redis.call('ZADD', prefix .. ':o:' .. owner, created_ms, id) end
 redis.call('ZADD', prefix .. ':l:' .. label, created_ms, id)
-reindex(counts_key, active_key, settled_key, id, false, status, lease_at, settled_at, prefix, created_ms, owner)
+reindex(counts_key, active_key, settled_key, id, false, status, lease_at, settled_at, prefix, created_ms, owner, job_key, run_at_ms)
 local json = record_json(job_key)
 redis.call('PUBLISH', channel, runner .. '\\n' .. json)
 return json
@@ -128,12 +139,15 @@ return json
 
 /**
  * KEYS: job, counts, active, settled. ARGV: id, runner, channel, expected statuses (comma list,
- * '' = any), settled-at ms, new status ('' = unchanged), prefix, field/value pairs…
+ * '' = any), settled-at ms, new status ('' = unchanged), prefix, expected attempt ('' = any),
+ * lease-at ms (for a job that starts running), run-at ms (for a durable job going back to pending),
+ * field/value pairs…
  */
 export const UPDATE = `${RECORD_JSON}
 local job_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, runner, channel, expect, settled_at, new_status, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local FIELDS = 8
+local expect_attempt, lease_at, run_at_ms = ARGV[8], ARGV[9], ARGV[10]
+local FIELDS = 11
 local old, kind = status_of(job_key)
 if not old then
   if kind ~= 'none' and kind ~= 'hash' then return redis.error_reply('STORE_CORRUPT job key ' .. job_key .. ' is a ' .. kind) end
@@ -141,12 +155,13 @@ if not old then
 end
 local owner = decoded(redis.call('HGET', job_key, 'owner'))
 local moving = new_status ~= '' and new_status ~= old
-local bad = check_keys(counts_key, active_key, settled_key, unpack(moving and filter_keys(prefix, new_status, owner, false) or {}))
+local bad = check_keys(counts_key, active_key, settled_key, prefix .. ':due', unpack(moving and filter_keys(prefix, new_status, owner, false) or {}))
 if bad then return bad end
 if not can_apply(old, new_status, expect) then return false end
+if expect_attempt ~= '' and tonumber(redis.call('HGET', job_key, 'attempt') or '') ~= tonumber(expect_attempt) then return false end
 if #ARGV >= FIELDS then redis.call('HSET', job_key, unpack(ARGV, FIELDS)) end
-if moving then
-  reindex(counts_key, active_key, settled_key, id, old, new_status, 0, settled_at, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner)
+if moving or new_status == 'pending' then
+  reindex(counts_key, active_key, settled_key, id, old, new_status, lease_at, settled_at, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner, job_key, run_at_ms)
 end
 local json = record_json(job_key)
 redis.call('PUBLISH', channel, runner .. '\\n' .. json)
@@ -170,16 +185,34 @@ export const EXPIRE = `${RECORD_JSON}
 local active_key, counts_key, settled_key = KEYS[1], KEYS[2], KEYS[3]
 local prefix, now, channel, runner, limit, new_status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local FIELDS = 7
-local bad = check_keys(counts_key, active_key, settled_key)
+local bad = check_keys(counts_key, active_key, settled_key, prefix .. ':due')
 if bad then return bad end
+local stale_error, now_json = 'null', 'null'
+for i = FIELDS, #ARGV, 2 do
+  if ARGV[i] == 'error' then stale_error = ARGV[i + 1] end
+  if ARGV[i] == 'updated_at' then now_json = ARGV[i + 1] end
+end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', active_key, '-inf', '(' .. now, 'LIMIT', 0, limit)) do
   local job_key = prefix .. ':job:' .. id
   local old = status_of(job_key)
   local owner = old and decoded(redis.call('HGET', job_key, 'owner'))
-  if old and can_apply(old, new_status, '') and not check_keys(false, unpack(filter_keys(prefix, new_status, owner, false))) then
-    redis.call('HSET', job_key, unpack(ARGV, FIELDS))
-    reindex(counts_key, active_key, settled_key, id, old, new_status, 0, now, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner)
+  local f = redis.call('HMGET', job_key, 'call', 'attempt', 'max_attempts', 'history', 'started_at')
+  local attempt, max_attempts = tonumber(f[2] or '1') or 1, tonumber(f[3] or '1') or 1
+  local requeue = old and f[1] and attempt < max_attempts
+  local to = requeue and 'pending' or new_status
+  if old and can_apply(old, to, '') and not check_keys(false, unpack(filter_keys(prefix, to, owner, false))) then
+    if requeue then
+      -- mirrors expiryPatch(): back to pending, due now, the lost run in history
+      local ok, history = pcall(cjson.decode, f[4] or '[]')
+      if not ok or type(history) ~= 'table' then history = {} end
+      local lost = { attempt = attempt, status = 'stale', error = cjson.decode(stale_error), started_at = cjson.decode(f[5] or 'null'), ended_at = cjson.decode(now_json) }
+      history[#history + 1] = lost
+      redis.call('HSET', job_key, 'status', 'pending', 'run_at', now_json, 'history', cjson.encode(history), 'updated_at', now_json)
+    else
+      redis.call('HSET', job_key, unpack(ARGV, FIELDS))
+    end
+    reindex(counts_key, active_key, settled_key, id, old, to, 0, now, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner, job_key, now)
     local json = record_json(job_key)
     redis.call('PUBLISH', channel, runner .. '\\n' .. json)
     out[#out + 1] = json
@@ -291,4 +324,59 @@ for i = 1, #ids, 2 do
   end
 end
 return #ids / 2
+`;
+
+/**
+ * Claims due durable jobs for known targets, owners taking turns (mirrors `pickClaims`), and
+ * starts them under the runner's lease (mirrors `claimPatch`). KEYS: due, counts, active,
+ * settled. ARGV: prefix, runner, channel, now ms, now (JSON literal), most to claim, lease-at ms,
+ * targets (comma list). Returns the started records.
+ */
+export const CLAIM = `${RECORD_JSON}
+local due_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local prefix, runner, channel, now, now_json, limit, lease_at, targets = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local bad = check_keys(counts_key, due_key, active_key, settled_key)
+if bad then return bad end
+local wanted = {}
+for t in string.gmatch(targets, '[^,]+') do wanted[t] = true end
+local queues, order = {}, {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT', 0, limit * 20 + 100)) do
+  local job_key = prefix .. ':job:' .. id
+  if status_of(job_key) ~= 'pending' then
+    redis.call('ZREM', due_key, id) -- a leftover entry: nothing waits here
+  else
+    local f = redis.call('HMGET', job_key, 'call', 'owner')
+    local ok, call = pcall(cjson.decode, f[1] or 'null')
+    if ok and type(call) == 'table' and wanted[call.target] then
+      local owner = decoded(f[2]) or ''
+      if not queues[owner] then queues[owner] = {}; order[#order + 1] = owner end
+      local q = queues[owner]
+      q[#q + 1] = id
+    end
+  end
+end
+local picked = {}
+for round = 1, limit do
+  local any = false
+  for _, owner in ipairs(order) do
+    if #picked >= limit then break end
+    local id = queues[owner][round]
+    if id then any = true; picked[#picked + 1] = id end
+  end
+  if not any or #picked >= limit then break end
+end
+local out = {}
+for _, id in ipairs(picked) do
+  local job_key = prefix .. ':job:' .. id
+  local attempt = tonumber(redis.call('HGET', job_key, 'attempt') or '0') or 0
+  local owner = decoded(redis.call('HGET', job_key, 'owner'))
+  if not check_keys(false, unpack(filter_keys(prefix, 'running', owner, false))) then
+    redis.call('HSET', job_key, 'status', 'running', 'started_at', now_json, 'attempt', attempt + 1, 'run_at', 'null', 'updated_at', now_json)
+    reindex(counts_key, active_key, settled_key, id, 'pending', 'running', lease_at, 0, prefix, redis.call('ZSCORE', prefix .. ':jobs', id) or 0, owner, job_key, 0)
+    local json = record_json(job_key)
+    redis.call('PUBLISH', channel, runner .. '\\n' .. json)
+    out[#out + 1] = json
+  end
+end
+return out
 `;

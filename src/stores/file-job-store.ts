@@ -3,15 +3,16 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SmartAsyncError, StoreCorruptError, StoreUnavailableError } from '../common/errors';
-import { applyPatch, canApply, isActive } from '../job/lifecycle';
+import { isoTime } from '../common/clock';
+import { applyPatch, canApply, claimPatch, expiryPatch, isActive } from '../job/lifecycle';
 import { emitSmartAsyncWarning, parseOrThrow, warningSinkSchema } from '../common/validation';
-import type { JobPatch, JobRecord, JobStatus } from '../job/types';
+import type { JobExpect, JobPatch, JobRecord, JobStatus } from '../job/types';
 import { CompactionPolicy } from './file/compaction';
 import { FileLock } from './file/file-lock';
 import { GroupCommit } from './file/group-commit';
 import { JobLog } from './file/job-log';
 import { Runners } from './file/runners';
-import { JobIndex } from './job-index';
+import { isClaimable, JobIndex, pickClaims } from './job-index';
 import { notifyWatchers, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
 import { parseJobRecord } from '../job/record-schema';
 
@@ -80,7 +81,8 @@ const errnoOf = (e: unknown): string | undefined => {
 /** A write, applied in a batch under the lock. */
 type Op =
   | { kind: 'create'; job: JobRecord; runner: string | undefined }
-  | { kind: 'update'; id: string; patch: JobPatch; expect?: readonly JobStatus[] }
+  | { kind: 'update'; id: string; patch: JobPatch; expect?: JobExpect }
+  | { kind: 'claim'; targets: ReadonlySet<string>; limit: number; runner: string; now: number }
   | { kind: 'delete'; ids: string[] }
   | { kind: 'expire'; now: number; patch: JobPatch; limit: number };
 
@@ -176,7 +178,7 @@ export class FileJobStore implements JobStore {
     return this.index.get(id);
   }
 
-  update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
+  update(id: string, patch: JobPatch, expect?: JobExpect): Promise<JobRecord | undefined> {
     return this.commits.submit<JobRecord | undefined>({ kind: 'update', id, patch, expect });
   }
 
@@ -234,6 +236,11 @@ export class FileJobStore implements JobStore {
 
   expireLeases(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]> {
     return this.commits.submit<JobRecord[]>({ kind: 'expire', now, patch, limit });
+  }
+
+  async claim(targets: readonly string[], limit: number, lease: JobLease, now: number): Promise<JobRecord[]> {
+    await this.ensureRunner(lease);
+    return this.commits.submit<JobRecord[]>({ kind: 'claim', targets: new Set(targets), limit, runner: lease.runner, now });
   }
 
   /**
@@ -418,8 +425,9 @@ export class FileJobStore implements JobStore {
     await this.compact();
   }
 
+  /** Which runner vouches for a job: one per leased job (active, except durable jobs waiting for a claim). */
   private setRunner(job: JobRecord, runner: string): void {
-    if (isActive(job.status)) this.runners.set(job.id, runner);
+    if (isActive(job.status) && !isClaimable(job)) this.runners.set(job.id, runner);
     else this.runners.delete(job.id);
   }
 
@@ -467,14 +475,26 @@ export class FileJobStore implements JobStore {
         }
         case 'expire': {
           const out: JobRecord[] = [];
+          const at = isoTime(op.now);
           for (const job of this.index.values()) {
             if (out.length >= op.limit) break;
-            if (!isActive(job.status) || !canApply(job, op.patch) || !expiring!.dead.has(this.runners.get(job.id) ?? '')) continue;
-            const next = applyPatch(job, op.patch);
+            const runner = this.runners.get(job.id);
+            if (runner === undefined || !isActive(job.status) || !expiring!.dead.has(runner)) continue;
+            const patch = expiryPatch(job, op.patch, at);
+            if (!canApply(job, patch)) continue;
+            const next = applyPatch(job, patch);
             put(next);
             out.push(next);
           }
           return out;
+        }
+        case 'claim': {
+          const at = isoTime(op.now);
+          return pickClaims(this.index.claimable(), op.targets, op.limit, op.now).map((job) => {
+            const next = applyPatch(job, claimPatch(job, at));
+            put(next, op.runner);
+            return next;
+          });
         }
       }
     });

@@ -13,6 +13,38 @@ export function matchesQuery(job: JobRecord, q: JobQuery): boolean {
 
 const settledAt = (job: JobRecord): string => job.completed_at ?? job.updated_at;
 
+/** Whether a job waits for a claim: pending, with a durable call. */
+export function isClaimable(job: JobRecord): boolean {
+  return job.status === 'pending' && job.call !== undefined;
+}
+
+/**
+ * Picks up to `limit` of the jobs that wait for a claim and are due (`run_at` ≤ `now`) whose
+ * target is one of `targets`: earliest due first, owners taking turns (one job of each owner a
+ * round), so one owner's backlog does not hold another's job back by more than one job per slot.
+ * Part of the store kit, for stores that pick claims in code (the memory and file stores do).
+ */
+export function pickClaims(waiting: Iterable<JobRecord>, targets: ReadonlySet<string>, limit: number, now: number): JobRecord[] {
+  const due = Array.from(waiting).filter((j) => j.call && targets.has(j.call.target) && Date.parse(j.run_at ?? j.created_at) <= now);
+  due.sort((a, b) => Date.parse(a.run_at ?? a.created_at) - Date.parse(b.run_at ?? b.created_at) || (a.created_at < b.created_at ? -1 : 1));
+  const byOwner = new Map<string, JobRecord[]>();
+  for (const j of due) {
+    const key = j.owner ?? '';
+    let queue = byOwner.get(key);
+    if (!queue) byOwner.set(key, (queue = []));
+    queue.push(j);
+  }
+  const out: JobRecord[] = [];
+  const queues = Array.from(byOwner.values());
+  for (let round = 0; out.length < limit && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) {
+      if (out.length >= limit) break;
+      if (q.length > round) out.push(q[round]!);
+    }
+  }
+  return out;
+}
+
 /**
  * Jobs in memory, indexed for the store operations: records in creation order, settled ids in
  * settle order (so retention prunes the oldest in O(1) per job), counts per status. Records are
@@ -22,6 +54,8 @@ const settledAt = (job: JobRecord): string => job.completed_at ?? job.updated_at
 export class JobIndex {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly settled = new Set<string>();
+  /** Pending durable jobs (they wait for a claim). */
+  private readonly waiting = new Set<string>();
   private readonly tally = emptyCounts();
 
   /** How many records. */
@@ -49,6 +83,13 @@ export class JobIndex {
     this.tally[job.status]++;
     this.jobs.set(job.id, job);
     if (isFinal(job.status)) this.settled.add(job.id);
+    if (isClaimable(job)) this.waiting.add(job.id);
+    else this.waiting.delete(job.id);
+  }
+
+  /** Pending durable jobs: what `claim` chooses from. */
+  *claimable(): IterableIterator<JobRecord> {
+    for (const id of this.waiting) yield this.jobs.get(id)!;
   }
 
   /** Removes a record, if there. */
@@ -58,6 +99,7 @@ export class JobIndex {
     this.tally[job.status]--;
     this.jobs.delete(id);
     this.settled.delete(id);
+    this.waiting.delete(id);
   }
 
   /** Removes every record. */

@@ -1,4 +1,4 @@
-import type { JobPatch, JobRecord, JobStatus } from '../job/types';
+import type { JobExpect, JobPatch, JobRecord, JobStatus } from '../job/types';
 
 /** What `JobStore.list()` is asked for. Results are newest first (by `created_at`). */
 export interface JobQuery {
@@ -62,7 +62,7 @@ export interface JobStore {
    * the job exists, is not final, the status change is allowed, and, when `expect` is given, its
    * current status is one of `expect`. Resolves to the new record, or `undefined` when refused.
    */
-  update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined>;
+  update(id: string, patch: JobPatch, expect?: JobExpect): Promise<JobRecord | undefined>;
   /** Records matching the query, newest first. */
   list(query?: JobQuery): Promise<JobRecord[]>;
   /** Deletes settled records (see `PruneQuery`); resolves to how many were deleted. */
@@ -98,11 +98,28 @@ export interface JobStore {
    */
   renewLeases?(runner: string, ids: readonly string[], expiresAt: number): Promise<string[]>;
   /**
-   * Optional (leases): applies `patch` (a stale mark) atomically to at most `limit` active jobs
+   * Optional (leases): applies `patch` (a stale mark) atomically to at most `limit` leased jobs
    * whose lease expired before `now` (or whose runner the store knows to be dead), and resolves
-   * to the records it changed.
+   * to the records it changed. A durable job with attempts left gets `expiryPatch(job, patch)`
+   * instead: back to `pending`, due at once, its lost run in `history`.
    */
   expireLeases?(now: number, patch: JobPatch, limit: number): Promise<JobRecord[]>;
+  /**
+   * Optional (claims): atomically takes up to `limit` jobs that wait for a claim — `pending`,
+   * with a `call` whose `target` is one of `targets`, due (`run_at` ≤ `now`) — chosen fairly across
+   * owners (`pickClaims`), and starts each: `claimPatch` (status `running`, `attempt` + 1) under
+   * the runner's `lease`. Resolves to the started records. Jobs that wait for a claim hold no
+   * lease (a sweep never marks them stale); a claimed one is leased like any running job.
+   */
+  claim?(targets: readonly string[], limit: number, lease: JobLease, now: number): Promise<JobRecord[]>;
+}
+
+/** A store that implements claims. */
+export type ClaimingJobStore = JobStore & Required<Pick<JobStore, 'claim'>>;
+
+/** Whether a store implements claims (durable jobs run again in any process sharing it). */
+export function hasClaims(store: JobStore): store is ClaimingJobStore {
+  return typeof store.claim === 'function';
 }
 
 /** A store that implements the lease mechanism. */

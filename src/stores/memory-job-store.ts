@@ -1,8 +1,9 @@
 import { StoreCorruptError } from '../common/errors';
-import { applyPatch, canApply } from '../job/lifecycle';
-import type { JobPatch, JobRecord, JobStatus } from '../job/types';
-import { JobIndex } from './job-index';
-import type { JobQuery, JobStore, PruneQuery } from './job-store';
+import { isoTime } from '../common/clock';
+import { applyPatch, canApply, claimPatch } from '../job/lifecycle';
+import type { JobExpect, JobPatch, JobRecord, JobStatus } from '../job/types';
+import { JobIndex, pickClaims } from './job-index';
+import type { JobLease, JobQuery, JobStore, PruneQuery } from './job-store';
 
 /**
  * The default store: jobs live in this process's memory and are gone when it exits (so it needs
@@ -40,7 +41,7 @@ export class MemoryJobStore implements JobStore {
     return this.index.get(id);
   }
 
-  async update(id: string, patch: JobPatch, expect?: readonly JobStatus[]): Promise<JobRecord | undefined> {
+  async update(id: string, patch: JobPatch, expect?: JobExpect): Promise<JobRecord | undefined> {
     const job = this.index.get(id);
     if (!job || !canApply(job, patch, expect)) return undefined;
     const next = applyPatch(job, patch);
@@ -60,6 +61,16 @@ export class MemoryJobStore implements JobStore {
 
   async counts(): Promise<Record<JobStatus, number>> {
     return this.index.counts();
+  }
+
+  /** Claims (see `JobStore.claim`): no lease is kept, as the memory store's jobs live and die with their process. */
+  async claim(targets: readonly string[], limit: number, _lease: JobLease, now: number): Promise<JobRecord[]> {
+    const at = isoTime(now);
+    return pickClaims(this.index.claimable(), new Set(targets), limit, now).map((job) => {
+      const next = applyPatch(job, claimPatch(job, at));
+      this.index.put(next);
+      return next;
+    });
   }
 
   async close(): Promise<void> {}
