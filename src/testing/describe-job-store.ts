@@ -6,6 +6,7 @@ import {
   cancelPatch,
   completedPatch,
   FINAL_STATUSES,
+  hasClaims,
   hasLeases,
   isoTime,
   JOB_STATUSES,
@@ -25,6 +26,8 @@ export interface DescribeJobStoreOptions {
   openAgain?: (store: JobStore) => JobStore | Promise<JobStore>;
   /** Require the lease mechanism (`renewLeases` / `expireLeases`); by default it is checked when present. */
   leases?: boolean;
+  /** Require the claim mechanism (`claim`, for durable jobs); by default it is checked when present. */
+  claims?: boolean;
   /** Time limit of each test in ms. @default 20000 */
   timeoutMs?: number;
 }
@@ -339,6 +342,142 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
       assert.equal(second.length, 1);
       assert.notEqual(first[0]!.id, second[0]!.id);
       assert.deepEqual(await store.renewLeases(runner, [jobs[1]!.id], Date.now() + 1000), [jobs[1]!.id]);
+    });
+
+    /** A durable job waiting for a claim: pending, with a call, due at `runAt` (ms). */
+    const waiting = (target: string, runAt: number, extra: Partial<JobRecord> = {}): JobRecord =>
+      record(
+        'pending',
+        { call: { target, args: [1, { a: 'b' }] }, attempt: 0, max_attempts: 3, run_at: isoTime(runAt), history: [], ...extra },
+        runAt - 1000,
+      );
+
+    it('claims: present when required', async () => {
+      const store = await open();
+      if (options.claims) assert.ok(hasClaims(store), 'claim is implemented');
+    });
+
+    it('claims: take due durable jobs of the targets asked for, start them (attempt + 1), each once, at most `limit`', async () => {
+      const store = await open();
+      if (!hasClaims(store)) return;
+      const now = Date.now();
+      const due = [waiting('Svc.a', now - 3000), waiting('Svc.a', now - 2000), waiting('Svc.b', now - 1000)];
+      const later = waiting('Svc.a', now + 60_000);
+      const unknown = waiting('Other.x', now - 5000);
+      const plain = record('pending');
+      for (const j of [...due, later, unknown, plain]) await store.create(j);
+      const lease = { runner: randomUUID(), expiresAt: now + 60_000 };
+      const first = await store.claim(['Svc.a', 'Svc.b'], 2, lease, now);
+      assert.deepEqual(
+        first.map((j) => j.id),
+        [due[0]!.id, due[1]!.id],
+        'earliest due first, at most limit',
+      );
+      for (const j of first) {
+        assert.equal(j.status, 'running');
+        assert.equal(j.attempt, 1);
+        assert.equal(j.run_at, null);
+        assert.ok(j.started_at);
+        assert.deepEqual(j.call, { target: 'Svc.a', args: [1, { a: 'b' }] });
+        assert.deepEqual(await store.get(j.id), j);
+      }
+      const second = await store.claim(['Svc.a', 'Svc.b'], 10, lease, now);
+      assert.deepEqual(
+        second.map((j) => j.id),
+        [due[2]!.id],
+        'a claimed job is not claimed again; not-yet-due and unknown targets stay',
+      );
+      assert.equal((await store.get(later.id))?.status, 'pending');
+      assert.equal((await store.get(unknown.id))?.status, 'pending');
+      assert.equal((await store.get(plain.id))?.status, 'pending');
+      assert.deepEqual(await store.claim(['Svc.a'], 10, lease, now), []);
+    });
+
+    it("claims: owners take turns, so one owner's backlog does not hold another's job back", async () => {
+      const store = await open();
+      if (!hasClaims(store)) return;
+      const now = Date.now();
+      const heavy = Array.from({ length: 20 }, (_, i) => waiting('Svc.a', now - 10_000 + i, { owner: 'heavy' }));
+      const light = waiting('Svc.a', now - 100, { owner: 'light' });
+      for (const j of [...heavy, light]) await store.create(j);
+      const taken = await store.claim(['Svc.a'], 2, { runner: randomUUID(), expiresAt: now + 60_000 }, now);
+      assert.deepEqual(taken.map((j) => j.owner).sort(), ['heavy', 'light']);
+    });
+
+    it('claims: two instances claiming at once never start one job twice', async () => {
+      const store = await open();
+      if (!hasClaims(store)) return;
+      const other = options.openAgain ? await again(store) : store;
+      if (!hasClaims(other)) return;
+      const now = Date.now();
+      const jobs = Array.from({ length: 40 }, (_, i) => waiting('Svc.a', now - 1000 + i));
+      for (const j of jobs) await store.create(j);
+      const lease = (): { runner: string; expiresAt: number } => ({ runner: randomUUID(), expiresAt: now + 60_000 });
+      const rounds = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).claim(['Svc.a'], 7, lease(), now)));
+      const ids = rounds.flat().map((j) => j.id);
+      assert.equal(new Set(ids).size, ids.length, 'no job claimed twice');
+      assert.equal(ids.length, 40);
+    });
+
+    it('claims: a run is fenced by its attempt, and a durable job may go back to pending', async () => {
+      const store = await open();
+      if (!hasClaims(store)) return;
+      const now = Date.now();
+      const job = waiting('Svc.a', now - 1);
+      await store.create(job);
+      const [run] = await store.claim(['Svc.a'], 1, { runner: randomUUID(), expiresAt: now + 60_000 }, now);
+      assert.equal(run?.attempt, 1);
+      assert.equal(
+        await store.update(job.id, { progress: { current: 1 } }, { statuses: ['running'], attempt: 2 }),
+        undefined,
+        "another run's write is refused",
+      );
+      const back = await store.update(job.id, { status: 'pending', run_at: isoTime(now - 1) }, { statuses: ['running'], attempt: 1 });
+      assert.equal(back?.status, 'pending');
+      const [again2] = await store.claim(['Svc.a'], 1, { runner: randomUUID(), expiresAt: now + 60_000 }, now);
+      assert.equal(again2?.attempt, 2, 'claimed again, as its next attempt');
+      assert.equal(
+        await store.update(job.id, completedPatch(1, null), { statuses: ['running'], attempt: 1 }),
+        undefined,
+        "the first run's late outcome is refused",
+      );
+      assert.equal((await store.update(job.id, completedPatch(2, null), { statuses: ['running'], attempt: 2 }))?.status, 'completed');
+    });
+
+    it('claims with leases: a lost run of a durable job with attempts left goes back to pending (its run in history); the last one goes stale', async () => {
+      const store = await open();
+      if (!hasClaims(store) || !hasLeases(store)) return;
+      const now = Date.now();
+      const resumable = waiting('Svc.a', now - 2);
+      const last = waiting('Svc.a', now - 1, { attempt: 2, max_attempts: 3 });
+      await store.create(resumable);
+      await store.create(last);
+      const runner = randomUUID();
+      const runs = await store.claim(['Svc.a'], 2, { runner, expiresAt: Date.now() + 200 }, now);
+      assert.equal(runs.length, 2);
+      await sleep(350);
+      const expired = await store.expireLeases(Date.now(), stalePatch('lapsed'), 100);
+      assert.deepEqual(expired.map((j) => j.id).sort(), [resumable.id, last.id].sort());
+      const back = await store.get(resumable.id);
+      assert.equal(back?.status, 'pending');
+      assert.equal(back?.attempt, 1);
+      assert.equal(back?.history?.length, 1);
+      assert.deepEqual(
+        { ...back!.history![0]!, started_at: null, ended_at: null },
+        {
+          attempt: 1,
+          status: 'stale',
+          error: { name: 'StaleJobError', code: 'JOB_STALE', message: 'lapsed' },
+          started_at: null,
+          ended_at: null,
+        },
+      );
+      assert.ok(back!.run_at && Date.parse(back!.run_at) <= Date.now(), 'due at once');
+      assert.equal((await store.get(last.id))?.status, 'stale', 'its last attempt was lost');
+      assert.deepEqual(await store.expireLeases(Date.now(), stalePatch('lapsed'), 100), [], 'a job waiting for a claim holds no lease');
+      const [resumed] = await store.claim(['Svc.a'], 1, { runner: randomUUID(), expiresAt: Date.now() + 60_000 }, Date.now());
+      assert.equal(resumed?.id, resumable.id);
+      assert.equal(resumed?.attempt, 2);
     });
   });
 }

@@ -21,7 +21,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describeJobStore('MemoryJobStore', () => new MemoryJobStore());
+describeJobStore('MemoryJobStore', () => new MemoryJobStore(), { claims: true });
 
 describeJobStore(
   'FileJobStore',
@@ -30,7 +30,11 @@ describeJobStore(
     dirs.push(dir);
     return new FileJobStore({ path: join(dir, 'store'), watchIntervalMs: 25, onWarning: () => undefined });
   },
-  { leases: true, openAgain: (s) => new FileJobStore({ path: (s as FileJobStore).path, watchIntervalMs: 25, onWarning: () => undefined }) },
+  {
+    leases: true,
+    claims: true,
+    openAgain: (s) => new FileJobStore({ path: (s as FileJobStore).path, watchIntervalMs: 25, onWarning: () => undefined }),
+  },
 );
 
 describeJobStore(
@@ -40,7 +44,7 @@ describeJobStore(
     prefixes.push(prefix);
     return new RedisJobStore({ prefix, onWarning: () => undefined });
   },
-  { leases: true, openAgain: (s) => new RedisJobStore({ prefix: (s as RedisJobStore).prefix, onWarning: () => undefined }) },
+  { leases: true, claims: true, openAgain: (s) => new RedisJobStore({ prefix: (s as RedisJobStore).prefix, onWarning: () => undefined }) },
 );
 
 describeJobStore('samples/custom-store.ts', () => new TableJobStore(), { leases: true });
