@@ -1,6 +1,28 @@
 import { z } from 'zod';
 import { positiveMs } from '../common/validation';
 
+const fn = <T>() => z.custom<T>((v) => typeof v === 'function', 'a function');
+
+/** `durable` as an object: a name, attempts, backoff and which errors are retried. */
+const durableObjectSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'a durable name of letters, digits and _ . : - (at most 200)')
+      .optional(),
+    attempts: z.number().int().min(1).max(10_000).optional(),
+    backoff: z
+      .object({
+        initialMs: z.number().nonnegative().finite().optional(),
+        factor: z.number().min(1).finite().optional(),
+        maxMs: z.number().nonnegative().finite().optional(),
+      })
+      .strict()
+      .optional(),
+    retryOn: fn<(error: unknown) => boolean>().optional(),
+  })
+  .strict();
+
 /** Options of `@SmartAsync()` and `@SmartAsyncDefaults()`. */
 export const smartAsyncOptionsSchema = z
   .object({
@@ -10,8 +32,21 @@ export const smartAsyncOptionsSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
       .optional(),
     label: z.string().min(1).optional(),
+    durable: z.union([z.boolean(), durableObjectSchema]).optional(),
   })
   .strict();
+
+/** How a durable method's calls are kept and run again (`@SmartAsync({ durable })`). */
+export interface DurableOptions {
+  /** The durable name stored with each call: keep it stable across renames and minifiers. @default "ClassName.methodName" */
+  name?: string;
+  /** Runs in all, the first included (a lost run counts too). @default 3 */
+  attempts?: number;
+  /** Delay before a retry after a thrown error: `initialMs · factor^(n-1)`, at most `maxMs`, jittered (never below half). @default { initialMs: 1000, factor: 2, maxMs: 300000 } */
+  backoff?: { initialMs?: number; factor?: number; maxMs?: number };
+  /** Whether a thrown error is retried. @default every error but a cancellation */
+  retryOn?: (error: unknown) => boolean;
+}
 
 /**
  * Options of `@SmartAsync()` / `@SmartAsyncDefaults()`.
@@ -23,4 +58,10 @@ export interface SmartAsyncOptions {
   timeoutEnv?: string;
   /** Job label; default `"ClassName.methodName"`. */
   label?: string;
+  /**
+   * Makes the method's calls durable: a call that becomes a job is stored as data (its durable
+   * name and JSON arguments), so a crash, a deploy or a thrown error is not final: any process
+   * that knows the method runs it again (`true`: 3 attempts, default backoff). See the README.
+   */
+  durable?: boolean | DurableOptions;
 }

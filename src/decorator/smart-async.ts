@@ -1,11 +1,13 @@
 import { jobManagerFor } from '../manager/configure';
-import { decorateMethod, type Method, type MethodInfo } from './decorate-method';
+import { classKnown, decorateMethod, type Method, type MethodInfo } from './decorate-method';
+import { callArgs, DEFAULT_BACKOFF, DEFAULT_DURABLE_ATTEMPTS } from '../job/call';
+import { registerTarget, type DurableTarget } from '../manager/targets';
 import { parseEnvDuration } from '../common/durations';
 import { SmartAsyncConfigError } from '../common/errors';
 import { currentScope } from '../manager/job-context';
 import { defineClassDefaults, getClassDefaults } from './metadata';
 import { parseOrThrow, show } from '../common/validation';
-import { smartAsyncOptionsSchema, type SmartAsyncOptions } from './options';
+import { smartAsyncOptionsSchema, type DurableOptions, type SmartAsyncOptions } from './options';
 
 /**
  * The type of `@SmartAsync()`: usable as a legacy (`experimentalDecorators`) and as a standard
@@ -69,7 +71,12 @@ export function SmartAsync(options: SmartAsyncOptions = {}): SmartAsyncMethodDec
  */
 export function SmartAsyncDefaults(options: SmartAsyncOptions): SmartAsyncClassDecorator {
   const defaults = parseOrThrow(smartAsyncOptionsSchema, options, '@SmartAsyncDefaults()');
-  return (target) => defineClassDefaults(target, defaults);
+  if (defaults.durable !== undefined)
+    throw new SmartAsyncConfigError('@SmartAsyncDefaults(): `durable` is set per method, with @SmartAsync({ durable })');
+  return (target) => {
+    defineClassDefaults(target, defaults);
+    classKnown(target); // standard-mode durable methods learn their class now, not at the first instance
+  };
 }
 
 const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -100,8 +107,38 @@ function argsOptions(args: unknown[]): { asyncMode?: boolean; jobLabel?: string 
   return undefined;
 }
 
+/** A durable method's settings, from `durable: true | { … }`, defaults filled in. */
+function durableSettings(
+  durable: SmartAsyncOptions['durable'],
+): Omit<DurableTarget, 'name' | 'cls' | 'isStatic' | 'method' | 'label'> & { name?: string } {
+  const d = durable === true ? {} : (durable as DurableOptions);
+  return {
+    name: d.name,
+    attempts: d.attempts ?? DEFAULT_DURABLE_ATTEMPTS,
+    backoff: { ...DEFAULT_BACKOFF, ...d.backoff },
+    retryOn: d.retryOn,
+  };
+}
+
 function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions): Method {
   const perClass = new WeakMap<object, Static>();
+  // A durable method is made known to the process once its declaring class is (see MethodInfo.onClass).
+  let target: DurableTarget | undefined;
+  if (own.durable) {
+    const settings = durableSettings(own.durable);
+    info.onClass((cls) => {
+      const t: DurableTarget = {
+        ...settings,
+        name: settings.name ?? `${cls.name || 'anonymous'}.${info.name}`,
+        cls,
+        isStatic: info.isStatic,
+        method: original as (...args: unknown[]) => unknown,
+        label: own.label ?? `${cls.name || 'anonymous'}.${info.name}`,
+      };
+      registerTarget(t);
+      target = t;
+    });
+  }
   const resolveStatic = (cls: { name?: string } & object): Static => {
     let s = perClass.get(cls);
     if (!s) {
@@ -132,6 +169,13 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
+      // A durable call is checked and copied as data now, before any work starts.
+      const durable = target && {
+        call: { target: target.name, args: callArgs(args) },
+        attempts: target.attempts,
+        backoff: target.backoff,
+        retryOn: target.retryOn,
+      };
       return (call?.manager ?? jobManagerFor(this)).launch(() => original.apply(this, args), {
         label: fromArgs?.jobLabel ?? call?.jobLabel ?? st.label,
         timeoutMs: timeoutMs ?? st.timeoutMs,
@@ -139,6 +183,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         owner: call?.owner,
         signal: call?.signal,
         onProgress: call?.onProgress,
+        durable,
       });
     } catch (e) {
       return Promise.reject(e);

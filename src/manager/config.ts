@@ -22,6 +22,10 @@ export const configSchema = z
     closeGraceMs: z.number().nonnegative().optional(),
     storeTimeoutMs: positiveMs.optional(),
     onWarning: warningSinkSchema.optional(),
+    claimIntervalMs: positiveMs.optional(),
+    resolveInstance: z
+      .custom<(cls: abstract new (...args: never[]) => unknown) => object>((v) => typeof v === 'function', 'a function')
+      .optional(),
   })
   .strict();
 
@@ -52,6 +56,13 @@ export interface SmartAsyncConfig {
    * failed and is being retried. @default process.emitWarning (code `SMART_ASYNC`)
    */
   onWarning?: (message: string, error?: unknown) => void;
+  /** How often a manager claims due durable jobs (sooner when it hears one became due). @default 1000 */
+  claimIntervalMs?: number;
+  /**
+   * The instance a claimed durable job's method runs on. @default the configured container's
+   * `resolve(Class)` (the NestJS module sets it to Nest's injector)
+   */
+  resolveInstance?: (cls: abstract new (...args: never[]) => unknown) => object;
 }
 
 /** The config with every default filled in. */
@@ -63,6 +74,8 @@ export interface ResolvedConfig {
   closeGraceMs: number;
   storeTimeoutMs: number;
   onWarning: (message: string, error?: unknown) => void;
+  claimIntervalMs: number;
+  resolveInstance: ((cls: abstract new (...args: never[]) => unknown) => object) | undefined;
 }
 
 /** Validates `SMART_ASYNC_CONFIG` and fills in defaults. */
@@ -76,5 +89,7 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     closeGraceMs: c.closeGraceMs ?? 10_000,
     storeTimeoutMs: c.storeTimeoutMs ?? 5_000,
     onWarning: c.onWarning ?? emitSmartAsyncWarning,
+    claimIntervalMs: c.claimIntervalMs ?? 1_000,
+    resolveInstance: c.resolveInstance,
   };
 }

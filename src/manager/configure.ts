@@ -1,7 +1,8 @@
-import { container as globalContainer, type DependencyContainer } from 'tsyringe';
+import type { DependencyContainer } from 'tsyringe';
+import { setContainer, smartAsyncContainer } from './container';
 import { JobManager } from './job-manager';
 
-let configured: DependencyContainer = globalContainer;
+export { smartAsyncContainer };
 
 /** Where decorated methods find their `JobManager`. */
 export interface ConfigureOptions {
@@ -20,12 +21,7 @@ export interface ConfigureOptions {
  * configureSmartAsync({ container: child });
  */
 export function configureSmartAsync(options: ConfigureOptions = {}): void {
-  configured = options.container ?? globalContainer;
-}
-
-/** The container configured with `configureSmartAsync()`. */
-export function smartAsyncContainer(): DependencyContainer {
-  return configured;
+  setContainer(options.container);
 }
 
 const managers = new WeakMap<DependencyContainer, JobManager>();
@@ -39,7 +35,7 @@ const managers = new WeakMap<DependencyContainer, JobManager>();
  * const jobs = currentJobManager();
  */
 export function currentJobManager(): JobManager {
-  const c = configured;
+  const c = smartAsyncContainer();
   let m = managers.get(c);
   if (m === undefined || m.isClosed) managers.set(c, (m = c.resolve(JobManager)));
   return m;

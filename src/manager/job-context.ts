@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SmartAsyncConfigError } from '../common/errors';
+import { toJsonResult } from '../job/serialise';
 import { z } from 'zod';
 import { parseOrThrow, positiveMs } from '../common/validation';
 import type { JobManager } from './job-manager';
-import type { JobProgress } from '../job/types';
+import type { DurableLaunch, JobProgress } from '../job/types';
 
 /** What the work of a decorated call sees of itself, through `jobContext()`. */
 export interface JobContext {
@@ -19,6 +20,14 @@ export interface JobContext {
    * @throws SmartAsyncConfigError when `current` or `total` is not a finite number.
    */
   reportProgress(current: number, total?: number, message?: string): void;
+  /**
+   * Runs `fn` once per job: in a durable job its JSON result is stored when it completes, and a
+   * later attempt of the same job gets the stored value without running `fn` again (steps done
+   * during the inline attempt are carried into the job at the switch). Outside a durable job it
+   * just runs `fn`. Returns the result as JSON (the same value on every attempt).
+   * @throws SmartAsyncConfigError when `name` was used before in this attempt; ResultNotSerialisableError when the result is not JSON.
+   */
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
 }
 
 /** Options for the decorated calls started inside `withCallOptions()`. */
@@ -64,12 +73,39 @@ export class RunContext implements JobContext {
   progress: JobProgress | null = null;
   /** Set by the JobManager once the call is a job: called after each report. */
   onReport: ((ctx: RunContext) => void) | undefined = undefined;
+  /** A durable call's completed steps (carried into its record; loaded from it by a later attempt). */
+  steps: Record<string, unknown> | undefined;
+  /** Set by the JobManager once a durable call is a stored job: stores a completed step. */
+  saveStep: ((ctx: RunContext) => Promise<void>) | undefined = undefined;
+  /** Step names used in this attempt. */
+  private readonly stepsRun = new Set<string>();
   private controller: AbortController | undefined = undefined;
 
   constructor(
     readonly label: string,
     private readonly listener: ((p: JobProgress) => void) | undefined,
-  ) {}
+    /** How a durable call is kept and retried (its steps are kept too). */
+    readonly durable?: DurableLaunch,
+    steps?: Record<string, unknown>,
+  ) {
+    this.steps = durable ? { ...steps } : undefined;
+  }
+
+  async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+      throw new SmartAsyncConfigError(`Expected a step name of 1 to 200 characters, got \`${String(name).slice(0, 50)}\``);
+    }
+    if (this.stepsRun.has(name))
+      throw new SmartAsyncConfigError(`Step \`${name}\` was already run in this attempt: each step needs a name of its own`);
+    this.stepsRun.add(name);
+    const steps = this.steps;
+    if (!steps) return fn();
+    if (Object.prototype.hasOwnProperty.call(steps, name)) return steps[name] as T;
+    const value = toJsonResult(await fn());
+    steps[name] = value;
+    await this.saveStep?.(this);
+    return value as T;
+  }
 
   /** As the scope of its own work: the call's options do not reach the calls the work makes. */
   get run(): RunContext {

@@ -10,6 +10,7 @@ import {
   StoreUnavailableError,
 } from '../common/errors';
 import { newJobId } from '../job/job-id';
+import { JobHandedBackError } from '../common/errors';
 import { RunContext, runInContext } from './job-context';
 import {
   ACTIVE_STATUSES,
@@ -33,11 +34,17 @@ import { Retention } from './retention';
 import { resolveConfig, type ResolvedConfig, type SmartAsyncConfig } from './config';
 import { show } from '../common/validation';
 import { toJsonResult } from '../job/serialise';
-import { emptyCounts, hasLeases, type JobStore } from '../stores/job-store';
+import { emptyCounts, hasClaims, hasLeases, type JobStore } from '../stores/job-store';
+import { expectOf, retries, retryPatch, runOf, handBackPatch } from './attempts';
+import { Claimer } from './claimer';
+import { defaultInstance } from './container';
+import { findTarget, knownTargets } from './targets';
+import { DEFAULT_BACKOFF } from '../job/call';
 import { MemoryJobStore } from '../stores/memory-job-store';
 import { makeTicket } from '../job/ticket';
 import { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
 import type {
+  DurableLaunch,
   HealthReport,
   JobEvent,
   JobFilter,
@@ -102,6 +109,8 @@ export class JobManager {
   private progressFailing = false;
   /** The first sweep of expired leases: reads wait for it, so jobs of dead processes read as stale at once. */
   private firstSweep: Promise<void> | undefined;
+  /** Claims due durable jobs this process can run (stores with claims). */
+  private readonly claimer: Claimer | undefined;
 
   /**
    * @param store where jobs are kept @default new MemoryJobStore()
@@ -125,6 +134,16 @@ export class JobManager {
         warn: this.warn,
       });
       this.firstSweep = this.liveness.sweep().finally(() => (this.firstSweep = undefined));
+    }
+    if (hasClaims(store)) {
+      this.claimer = new Claimer(store, this.config.claimIntervalMs, {
+        targets: knownTargets,
+        capacity: () => Infinity,
+        lease: () => this.liveness?.lease() ?? { runner: 'in-process', expiresAt: Number.MAX_SAFE_INTEGER },
+        run: (job) => this.runClaimed(job),
+        call: this.storeCall,
+        warn: this.warn,
+      });
     }
   }
 
@@ -165,7 +184,7 @@ export class JobManager {
     }
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const ctx = new RunContext(opts.label, opts.onProgress);
+    const ctx = new RunContext(opts.label, opts.onProgress, opts.durable);
     if (opts.asyncMode) return this.launchPending(work, ctx, opts.owner);
 
     const startedAt = Date.now();
@@ -318,6 +337,44 @@ export class JobManager {
   }
 
   /**
+   * Runs a durable job again that ended `failed` or `stale`: a new job with the same call
+   * (`retry_of` names the old one, which stays as it is), due at once, for whichever manager that
+   * knows its method to claim.
+   * @throws JobNotFoundError for an unknown id or another owner's job; SmartAsyncConfigError when the job is not durable or has not ended failed or stale.
+   */
+  async retry(id: string, opts: OwnerOptions = {}): Promise<JobRecord> {
+    if (this.closing) throw new StoreUnavailableError('JobManager is closed');
+    const old = await this.mustGet(id, opts);
+    if (!old.call) throw new SmartAsyncConfigError(`Job ${old.id} is not durable: only a durable job's call can be run again`);
+    if (old.status !== 'failed' && old.status !== 'stale')
+      throw new SmartAsyncConfigError(`Job ${old.id} is ${old.status}: only a job that ended failed or stale is retried`);
+    const now = isoTime();
+    const job: JobRecord = {
+      id: newJobId(),
+      label: old.label,
+      status: 'pending',
+      created_at: now,
+      started_at: null,
+      completed_at: null,
+      updated_at: now,
+      result: null,
+      error: null,
+      progress: null,
+      call: old.call,
+      attempt: 0,
+      max_attempts: old.max_attempts ?? 1,
+      run_at: now,
+      history: [],
+      retry_of: old.id,
+    };
+    if (old.owner !== undefined) job.owner = old.owner;
+    await this.read('create a job', () => this.store.create(job));
+    this.events.created(job);
+    this.claimer?.poke();
+    return job;
+  }
+
+  /**
    * Deletes final jobs (never pending or running ones).
    * @param opts.olderThanMs only jobs settled at least this long ago @default 0
    * @param opts.statuses only these statuses @default every final status
@@ -419,6 +476,7 @@ export class JobManager {
     };
     if (owner !== undefined) job.owner = owner;
     const local = new LocalJob(job.id, ctx, startedAt ?? Date.now(), status);
+    if (ctx.durable) this.makeDurable(job, local, ctx.durable);
     this.local.set(job.id, local);
     ctx.jobId = job.id;
     ctx.onReport = this.onReport;
@@ -508,17 +566,23 @@ export class JobManager {
   private async settle(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): Promise<void> {
     if (local.fenced) return this.lateOutcome(local, outcome);
     if (!local.tracked) return; // cancelled: its record is final already
-    const patch = outcomePatch(outcome, value, local.ctx.progress);
+    // A durable run that threw with attempts left goes back to pending, due after its backoff.
+    const run = local.durable;
+    const retry = outcome === 'failed' && run !== undefined && retries(run, value, this.warn);
+    const patch = retry ? retryPatch(run, value, isoTime(local.startedMs)) : outcomePatch(outcome, value, local.ctx.progress);
     for (let attempt = 0; local.tracked; attempt++) {
       try {
         if (!local.started) {
           if (await this.writeStart(local)) local.started = true;
         }
         const job = local.started
-          ? await local.enqueue(() => this.storeCall('store a job outcome', () => this.store.update(local.id, patch, RUNNING)))
+          ? await local.enqueue(() =>
+              this.storeCall('store a job outcome', () => this.store.update(local.id, patch, expectOf(run, RUNNING))),
+            )
           : undefined;
         if (job) {
           this.drop(local);
+          if (retry && job.run_at) this.claimer?.pokeAt(Date.parse(job.run_at));
           return this.announce(job);
         }
         if (!local.tracked) break; // cancelled, fenced or given up meanwhile
@@ -535,6 +599,9 @@ export class JobManager {
           this.drop(local);
           return this.announce(current);
         }
+        // A durable run whose record moved on (requeued after a lost lease, claimed elsewhere) is over here.
+        if (run && (current.attempt !== run.attempt || (local.started && current.status === 'pending')))
+          return this.fence(local, current, outcome);
         local.started = current.status === 'running';
         await sleep(Math.min(5000, 100 * 2 ** attempt)); // a store that keeps refusing is not hammered
       } catch (e) {
@@ -546,13 +613,79 @@ export class JobManager {
     if (local.fenced) this.lateOutcome(local, outcome);
   }
 
-  /** pending → running, queued behind the job's other writes; `undefined` when refused (cancelled or gone). */
+  /**
+   * pending → running, queued behind the job's other writes; `undefined` when refused (cancelled,
+   * gone, or for a durable job claimed elsewhere first). A durable job starts its first attempt.
+   */
   private writeStart(local: LocalJob): Promise<JobRecord | undefined> {
-    return local.enqueue(() => this.storeCall('start a job', () => this.store.update(local.id, startPatch(), PENDING)));
+    const run = local.durable;
+    if (run && run.attempt === 0) run.attempt = 1;
+    const patch = run ? { ...startPatch(), attempt: run.attempt, run_at: null } : startPatch();
+    return local.enqueue(() =>
+      this.storeCall('start a job', () =>
+        this.store.update(local.id, patch, run ? { statuses: PENDING, attempt: run.attempt - 1 } : PENDING),
+      ),
+    );
+  }
+
+  /**
+   * A durable call's record carries the call as data and its attempts (its first is this call's:
+   * running at the switch, or about to start here in async mode — other managers leave it a lease's
+   * length before they may claim it); its steps so far go with it, and later steps are stored.
+   */
+  private makeDurable(job: JobRecord, local: LocalJob, launch: DurableLaunch): void {
+    const pending = job.status === 'pending';
+    job.call = launch.call;
+    job.attempt = pending ? 0 : 1;
+    job.max_attempts = launch.attempts;
+    job.run_at = pending ? isoTime(Date.now() + (this.liveness?.leaseMs ?? 0)) : null;
+    job.history = [];
+    if (local.ctx.steps && Object.keys(local.ctx.steps).length > 0) job.steps = { ...local.ctx.steps };
+    local.durable = { attempt: job.attempt, maxAttempts: launch.attempts, backoff: launch.backoff, retryOn: launch.retryOn, history: [] };
+    local.ctx.saveStep = this.saveStep;
+  }
+
+  /** Stores a durable job's completed steps (the step returns once they are stored). */
+  private readonly saveStep = async (ctx: RunContext): Promise<void> => {
+    const local = ctx.jobId === undefined ? undefined : this.local.get(ctx.jobId);
+    if (!local || !local.stored || local.ctx !== ctx) return; // before the switch: carried into the record then
+    const saved = await local.enqueue(() =>
+      this.storeCall('store a step', () => this.store.update(local.id, { steps: { ...ctx.steps } }, expectOf(local.durable, RUNNING))),
+    );
+    if (!saved && local.tracked) throw new StaleJobError(`Job ${local.id}'s step could not be stored: its run is no longer current`);
+  };
+
+  /** Runs a durable job this manager claimed: its method, on an instance of its class, as its next attempt. */
+  private runClaimed(job: JobRecord): void {
+    const target = job.call && findTarget(job.call.target);
+    const launch =
+      target && job.call
+        ? { call: job.call, attempts: job.max_attempts ?? 1, backoff: target.backoff, retryOn: target.retryOn }
+        : undefined;
+    const ctx = new RunContext(job.label, undefined, launch, job.steps);
+    const local = new LocalJob(job.id, ctx, job.started_at ? Date.parse(job.started_at) : Date.now(), 'running');
+    local.stored = true;
+    local.durable = runOf(job, target ?? { backoff: DEFAULT_BACKOFF, retryOn: undefined });
+    ctx.jobId = job.id;
+    ctx.onReport = this.onReport;
+    ctx.saveStep = this.saveStep;
+    this.local.set(job.id, local);
+    this.announce(job);
+    const work = (): unknown => {
+      if (!target) throw new SmartAsyncConfigError(`No method of this process is named \`${job.call?.target}\``);
+      const self = target.isStatic ? target.cls : (this.config.resolveInstance ?? defaultInstance)(target.cls);
+      return target.method.apply(self, job.call!.args);
+    };
+    this.start(ctx, work).then(
+      (value) => this.settleSafely(local, 'completed', value),
+      (error: unknown) => this.settleSafely(local, 'failed', error),
+    );
   }
 
   private lateOutcome(local: LocalJob, outcome: string): void {
-    this.warn(`Job ${local.id} ${outcome} after it went stale (${local.fenced!.message}); its late outcome is not written`);
+    this.warn(
+      `Job ${local.id} ${outcome} after it was taken from this process (${local.fenced!.message}); its late outcome is not written`,
+    );
   }
 
   /**
@@ -588,13 +721,21 @@ export class JobManager {
     if (!local) return;
     const job = await this.storeCall('read a job', () => this.store.get(id)).catch(() => undefined);
     // Gone: the work goes on, and its settle reports the loss to the waiters.
-    if (job && isFinal(job.status) && this.local.get(id) === local) this.observeExternal(job);
+    if (job && this.local.get(id) === local) this.observeExternal(job);
   }
 
   /** A change made elsewhere (store notifications, lease sweeps). */
   private observeExternal(job: JobRecord): void {
     if (isFinal(job.status)) this.takeBack(job);
+    else if (this.runMovedOn(job)) this.fence(this.local.get(job.id)!, job);
+    if (job.status === 'pending' && job.call) this.claimer?.pokeAt(job.run_at ? Date.parse(job.run_at) : Date.now());
     this.announce(job);
+  }
+
+  /** Whether a durable job running here was taken from this run (requeued after a lost lease, claimed elsewhere). */
+  private runMovedOn(job: JobRecord): boolean {
+    const run = this.local.get(job.id)?.durable;
+    return run !== undefined && run.attempt > 0 && (job.attempt !== run.attempt || job.status === 'pending');
   }
 
   /** Announces a change (a settle once per job) and lets retention know. */
@@ -615,7 +756,11 @@ export class JobManager {
 
   private readonly writeProgress = (local: LocalJob): void => {
     local
-      .enqueue(() => this.storeCall('store progress', () => this.store.update(local.id, { progress: local.ctx.progress }, ACTIVE_STATUSES)))
+      .enqueue(() =>
+        this.storeCall('store progress', () =>
+          this.store.update(local.id, { progress: local.ctx.progress }, expectOf(local.durable, ACTIVE_STATUSES)),
+        ),
+      )
       .then(
         (job) => {
           this.progressFailing = false;
@@ -630,6 +775,7 @@ export class JobManager {
   };
 
   private async shutdown(): Promise<void> {
+    await this.claimer?.stop(); // no new work from the queue
     const grace = Array.from(this.local.values(), (j) => j.done());
     if (grace.length > 0) {
       let t: NodeJS.Timeout | undefined;
@@ -637,16 +783,22 @@ export class JobManager {
       clearTimeout(t);
     }
     this.liveness?.stop();
-    // Work still going after the grace period: its job becomes stale and the work is told to stop.
+    // Work still going after the grace period: a durable job is handed back (pending, due now, the
+    // attempt not counted) for another process to claim; any other becomes stale. Either way the
+    // work is told to stop and what it does later is not written.
     const marks = Array.from(this.local.values(), async (local) => {
-      const reason = new StaleJobError('The process shut down before the job settled');
-      const stale = await local
-        .enqueue(() => this.storeCall('mark a job stale', () => this.store.update(local.id, stalePatch(reason.message), ACTIVE_STATUSES)))
-        .catch((e: unknown) => this.warn(`Could not mark job ${local.id} stale at close`, e));
+      const run = local.durable;
+      const handBack = run !== undefined && run.attempt > 0 && local.started;
+      const reason = handBack ? new JobHandedBackError() : new StaleJobError('The process shut down before the job settled');
+      const patch = handBack ? handBackPatch(run) : stalePatch(reason.message);
+      // Stopped first, written after: what the work does once told to stop is never written.
       local.fenced = reason;
-      this.drop(local);
       local.ctx.abort(reason);
-      if (stale) this.announce(stale); // listeners and waiters hear of it too
+      const marked = await local
+        .enqueue(() => this.storeCall('mark a job at close', () => this.store.update(local.id, patch, expectOf(run, ACTIVE_STATUSES))))
+        .catch((e: unknown) => this.warn(`Could not ${handBack ? 'hand back' : 'mark stale'} job ${local.id} at close`, e));
+      this.drop(local);
+      if (marked) this.announce(marked); // listeners and waiters hear of it too
     });
     const rest = Promise.all(marks)
       .then(() => this.retention.stop())

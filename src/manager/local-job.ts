@@ -1,3 +1,4 @@
+import type { DurableRun } from './attempts';
 import type { RunContext } from './job-context';
 
 /** The write chain of a job whose record was stored synchronously. */
@@ -20,6 +21,8 @@ export class LocalJob {
   stored = false;
   /** Why the job was taken from this process when it went stale (its late outcome is not written). */
   fenced: Error | undefined = undefined;
+  /** A durable job's run: its policy and attempt (the fencing token of its writes). */
+  durable: DurableRun | undefined = undefined;
   /** Called once when the job stops being tracked: close() waits on these. */
   private onDone: Array<() => void> | undefined = undefined;
 
