@@ -8,8 +8,9 @@ import {
   type FactoryProvider,
   type ModuleMetadata,
   type Provider,
+  type Type,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, ModuleRef } from '@nestjs/core';
 import { bindJobManager, JobManager, MemoryJobStore, SmartAsyncConfigError } from '../index';
 import { jobsController } from './jobs-controller';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
@@ -106,8 +107,13 @@ export class SmartAsyncModule {
       ...optionProviders,
       {
         provide: JobManager,
-        inject: [SMART_ASYNC_MODULE_OPTIONS],
-        useFactory: (o: SmartAsyncModuleOptions) => new JobManager(o.store ?? new MemoryJobStore(), o.config ?? {}),
+        inject: [SMART_ASYNC_MODULE_OPTIONS, ModuleRef],
+        // A claimed durable job's method runs on the app's own provider, from Nest's injector.
+        useFactory: (o: SmartAsyncModuleOptions, moduleRef: ModuleRef) =>
+          new JobManager(o.store ?? new MemoryJobStore(), {
+            resolveInstance: (cls) => moduleRef.get(cls as Type<object>, { strict: false }),
+            ...o.config,
+          }),
       },
       SmartAsyncLifecycle,
     ];

@@ -250,3 +250,39 @@ test('errors of the library answer as the jobs routes do: SMART_ASYNC_CONFIG is 
   expect(closed.headers.get('retry-after')).toBe('2');
   expect(await closed.json()).toMatchObject({ error: { code: 'STORE_UNAVAILABLE' } });
 });
+
+@Injectable()
+class Ledger {
+  readonly entries: string[] = [];
+}
+
+@Injectable()
+class Billing {
+  attempts = 0;
+  constructor(private readonly ledger: Ledger) {}
+
+  @SmartAsync({ timeoutMs: 20, durable: { name: 'nest.billing.charge', attempts: 3, backoff: { initialMs: 20 } } })
+  async charge(customer: string): Promise<SmartResult<number>> {
+    this.attempts++;
+    await sleep(30);
+    if (this.attempts === 1) throw new Error('card network down');
+    this.ledger.entries.push(customer);
+    return this.ledger.entries.length;
+  }
+}
+
+test('a durable method’s retry runs on the app’s own provider, from Nest’s injector (resolveInstance), with its injected dependencies', async () => {
+  @Module({ imports: [SmartAsyncModule.forRoot({ config: { closeGraceMs: 100, claimIntervalMs: 50 } })], providers: [Ledger, Billing] })
+  class BillingModule {}
+  const app = await NestFactory.createApplicationContext(BillingModule, { logger: false });
+  try {
+    const billing = app.get(Billing);
+    const ticket = (await billing.charge('ann')) as { job_id: string };
+    const job = await app.get(JobManager).wait(ticket.job_id, { timeoutMs: 5_000 });
+    expect(job).toMatchObject({ status: 'completed', result: 1, attempt: 2 });
+    expect(billing.attempts).toBe(2); // the second attempt ran on the very same provider
+    expect(app.get(Ledger).entries).toEqual(['ann']);
+  } finally {
+    await app.close();
+  }
+});
