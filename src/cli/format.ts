@@ -64,6 +64,14 @@ export function details(job: JobRecord): string {
     ['message', job.progress?.message === undefined ? undefined : printable(job.progress.message)],
     ['error', job.error ? printable(note(job)) : undefined],
     ['result', job.status === 'completed' ? printable(JSON.stringify(job.result)) : undefined],
+    ['call', job.call ? printable(`${job.call.target}(${JSON.stringify(job.call.args).slice(1, -1)})`).slice(0, 200) : undefined],
+    ['attempt', job.call ? `${job.attempt ?? 0} of ${job.max_attempts ?? 1}` : undefined],
+    ['due', job.status === 'pending' ? job.run_at : undefined],
+    ['retry of', job.retry_of],
+    ...(job.history ?? []).map((h): [string, string] => [
+      `try ${h.attempt}`,
+      printable(`${h.status}${h.error ? ` (${h.error.code ? `${h.error.code}: ` : ''}${h.error.message})` : ''} at ${h.ended_at}`),
+    ]),
   ];
   return lines
     .filter(([, v]) => v !== undefined && v !== null)

@@ -132,6 +132,18 @@ export function program(): Command {
       }),
     );
 
+  storeFlags(
+    jobs
+      .command('retry')
+      .argument('<id>', 'the job id')
+      .description('Run a durable job that failed or went stale again, as a new job with the same call (an app process claims it).'),
+  ).action((id: string, flags: CommonFlags) =>
+    withStore(flags, async (m) => {
+      const job = await m.retry(id);
+      flags.json ? json(job) : print(`Retrying ${id} as ${job.id} (pending: a process that knows ${job.call?.target} runs it)`);
+    }),
+  );
+
   storeFlags(jobs.command('prune').description('Delete finished jobs (never pending or running ones).'))
     .option('--older-than <duration>', 'only jobs finished at least this long ago (90s, 30m, 12h)', duration)
     .option('--status <statuses>', 'only these final statuses', statusList)

@@ -285,6 +285,7 @@ test('--help on every command', async () => {
     ['jobs', 'show'],
     ['jobs', 'watch'],
     ['jobs', 'cancel'],
+    ['jobs', 'retry'],
     ['jobs', 'prune'],
     ['jobs', 'health'],
     ['dashboard'],
@@ -355,6 +356,49 @@ test('a long watch does not pile up listeners on its stop signal (no leak warnin
     expect(err).not.toMatch(/MaxListenersExceeded|memory leak/);
   } finally {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('jobs retry: a durable job that failed runs again as a new job (retry_of); show prints its call, attempts and history', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smart-async-cli-retry-'));
+  try {
+    const store = new FileJobStore({ path: dir });
+    const at = new Date().toISOString();
+    const failed: JobRecord = {
+      id: randomUUID(),
+      label: 'Reports.build',
+      status: 'failed',
+      created_at: at,
+      started_at: at,
+      completed_at: at,
+      updated_at: at,
+      result: null,
+      error: { name: 'Error', message: 'upstream down', code: 'UPSTREAM' },
+      progress: null,
+      call: { target: 'Reports.build', args: ['2026-12-07'] },
+      attempt: 2,
+      max_attempts: 2,
+      run_at: null,
+      history: [{ attempt: 1, status: 'failed', error: { name: 'Error', message: 'timeout' }, started_at: at, ended_at: at }],
+    };
+    await store.create(failed);
+    await store.close();
+    const shown = await cli(['jobs', 'show', failed.id, '--file', dir]);
+    expect(shown.stdout).toMatch(/call\s+Reports\.build\("2026-12-07"\)/);
+    expect(shown.stdout).toMatch(/attempt\s+2 of 2/);
+    expect(shown.stdout).toMatch(/try 1\s+failed \(timeout\)/);
+    const run = await cli(['jobs', 'retry', failed.id, '--file', dir, '--json']);
+    expect(run.code).toBe(0);
+    const again = JSON.parse(run.stdout) as JobRecord;
+    expect(again).toMatchObject({ status: 'pending', retry_of: failed.id, call: failed.call, attempt: 0 });
+    const plain = await cli(['jobs', 'retry', again.id, '--file', dir]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('only a job that ended failed or stale is retried');
+    const reread = new FileJobStore({ path: dir });
+    expect((await reread.get(failed.id))?.status).toBe('failed'); // the old job stays as it was
+    await reread.close();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
