@@ -11,6 +11,8 @@ export interface DashboardPageOptions {
   title: string;
   /** Whether this requester may cancel jobs from the page. */
   canCancel: boolean;
+  /** Whether this requester may retry durable jobs that failed or went stale. */
+  canRetry: boolean;
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -106,18 +108,25 @@ const SCRIPT = `
     add('status', j.status); add('label', j.label); add('owner', j.owner); add('created', j.created_at); add('started', j.started_at);
     add('ended', j.completed_at); add('elapsed', elapsed(j));
     if (j.progress) add('progress', j.progress.current + (j.progress.total ? ' / ' + j.progress.total : '') + (j.progress.message ? ' — ' + j.progress.message : ''));
+    if (j.call) { add('call', j.call.target); add('attempt', (j.attempt || 0) + ' of ' + (j.max_attempts || 1)); if (j.status === 'pending') add('due', j.run_at); add('retry of', j.retry_of); }
     const parts = [close, el('h2', '', j.label), el('div', 'badge s-' + j.status, j.status), dl];
     if (j.error) parts.push(el('h3', '', 'Error'), el('pre', 'error', JSON.stringify(j.error, null, 2)));
     if (j.status === 'completed') parts.push(el('h3', '', 'Result'), el('pre', 'result', JSON.stringify(j.result, null, 2).slice(0, 20000)));
-    if (cfg.canCancel && ACTIVE.has(j.status)) { const b = el('button', 'cancel', 'Cancel job'); b.onclick = () => cancel(j.id, b); parts.push(b); }
+    if (j.history && j.history.length) {
+      const ol = el('ol', 'history');
+      for (const h of j.history) ol.append(el('li', '', 'attempt ' + h.attempt + ': ' + h.status + (h.error ? ' — ' + (h.error.code ? h.error.code + ': ' : '') + h.error.message : '') + ' (' + h.ended_at + ')'));
+      parts.push(el('h3', '', 'Earlier attempts'), ol);
+    }
+    if (cfg.canCancel && ACTIVE.has(j.status)) { const b = el('button', 'cancel', 'Cancel job'); b.onclick = () => act(j.id, 'cancel', b); parts.push(b); }
+    if (cfg.canRetry && j.call && (j.status === 'failed' || j.status === 'stale')) { const b = el('button', 'retry', 'Retry'); b.onclick = () => act(j.id, 'retry', b); parts.push(b); }
     parts.push(el('h3', '', 'Record'), el('pre', 'record', JSON.stringify(j, null, 2).slice(0, 20000)));
     d.replaceChildren(...parts);
   }
-  async function cancel(id, button) {
+  async function act(id, action, button) {
     button.disabled = true;
-    const res = await fetch('api/jobs/' + encodeURIComponent(id) + '/cancel', { method: 'POST', headers: { 'x-requested-with': 'smart-async' } }).catch(() => null);
-    if (!res || !res.ok) { button.disabled = false; toast('Could not cancel: ' + (res ? (await res.json().catch(() => ({}))).error?.message || res.status : 'no connection')); return; }
-    const { job } = await res.json(); jobs.set(job.id, job); render(); detail();
+    const res = await fetch('api/jobs/' + encodeURIComponent(id) + '/' + action, { method: 'POST', headers: { 'x-requested-with': 'smart-async' } }).catch(() => null);
+    if (!res || !res.ok) { button.disabled = false; toast('Could not ' + action + ': ' + (res ? (await res.json().catch(() => ({}))).error?.message || res.status : 'no connection')); return; }
+    const { job } = await res.json(); jobs.set(job.id, job); if (action === 'retry') selected = job.id; render(); detail();
   }
   function toast(text) { const t = $('toast'); t.textContent = text; t.style.display = 'block'; setTimeout(() => (t.style.display = 'none'), 4000); }
   function query() {
@@ -157,7 +166,7 @@ const SCRIPT = `
 /** The dashboard page for one requester. */
 export function dashboardPage(options: DashboardPageOptions): string {
   const title = escapeHtml(options.title);
-  const cfg = JSON.stringify({ canCancel: options.canCancel }).replace(/</g, '\\u003c');
+  const cfg = JSON.stringify({ canCancel: options.canCancel, canRetry: options.canRetry }).replace(/</g, '\\u003c');
   const statuses = ['pending', 'running', 'completed', 'failed', 'cancelled', 'stale']
     .map((s) => `<option value="${s}">${s}</option>`)
     .join('');

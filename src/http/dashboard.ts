@@ -17,6 +17,8 @@ export interface DashboardOptions<Req extends IncomingMessage = IncomingMessage>
   manager?: JobManager;
   /** Whether the page may cancel jobs (the requester's own, under the owner rule), or a function of the request that says. @default false */
   cancel?: boolean | ((req: Req) => boolean);
+  /** Whether the page may retry durable jobs that failed or went stale (as new jobs), or a function of the request that says. @default as `cancel` */
+  retry?: boolean | ((req: Req) => boolean);
   /** The page's title. @default 'smart-async jobs' */
   title?: string;
   /** How often a live page's jobs are read again, in ms. @default 500 */
@@ -57,7 +59,10 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
   }
   const title = typeof options.title === 'string' && options.title.length > 0 ? options.title.slice(0, 200) : 'smart-async jobs';
   const feeds = new LiveFeeds(routes, refreshMs);
-  const canCancel = (req: Req): boolean => (typeof options.cancel === 'function' ? options.cancel(req) === true : options.cancel === true);
+  const allowed = (rule: boolean | ((req: Req) => boolean) | undefined, req: Req): boolean =>
+    typeof rule === 'function' ? rule(req) === true : rule === true;
+  const canCancel = (req: Req): boolean => allowed(options.cancel, req);
+  const canRetry = (req: Req): boolean => allowed(options.retry ?? options.cancel, req);
 
   const internal = (res: ServerResponse): void => {
     if (res.headersSent) res.end();
@@ -90,7 +95,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
         res.writeHead(308, { location: `${mounted.pathname}/${mounted.search}` });
         return void res.end();
       }
-      const page = dashboardPage({ title, canCancel: canCancel(req) });
+      const page = dashboardPage({ title, canCancel: canCancel(req), canRetry: canRetry(req) });
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
@@ -101,13 +106,19 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
     if (path === '/api/events' && req.method === 'GET')
       return feeds.subscribe(req, res, viewerFor(options.owner, req), pick(query, ['status', 'label', 'limit']));
-    const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel)?$/.exec(path);
+    const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel|\/retry)?$/.exec(path);
     if (m && !m[2] && req.method === 'GET') return answer({ method: 'GET', id: m[1], query: {} });
     if (m && m[2] && req.method === 'POST') {
-      if (!canCancel(req)) return sendNode(res, forbidden('Cancelling is not allowed from this dashboard'));
+      const retry = m[2] === '/retry';
+      if (!(retry ? canRetry(req) : canCancel(req)))
+        return sendNode(res, forbidden(`${retry ? 'Retrying' : 'Cancelling'} is not allowed from this dashboard`));
       if (req.headers[CANCEL_HEADER] !== 'smart-async')
-        return sendNode(res, forbidden(`A cancel needs the header ${CANCEL_HEADER}: smart-async`));
-      return answer({ method: 'DELETE', id: m[1], query: { reason: 'Cancelled from the dashboard' } });
+        return sendNode(res, forbidden(`An action needs the header ${CANCEL_HEADER}: smart-async`));
+      return answer(
+        retry
+          ? { method: 'POST', id: m[1], sub: 'retry', query: {} }
+          : { method: 'DELETE', id: m[1], query: { reason: 'Cancelled from the dashboard' } },
+      );
     }
     if (next) return next();
     sendNode(res, { status: 404, headers: {}, body: { error: { code: 'NOT_FOUND', message: 'Not found' } } });

@@ -29,7 +29,7 @@ export function sendExpress(res: ExpressLikeResponse, reply: HttpReply): void {
 
 interface ExpressRouterModule {
   Router(): ExpressLikeRouter &
-    Record<'get' | 'delete', (path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void) => void>;
+    Record<'get' | 'delete' | 'post', (path: string, handler: (req: ExpressLikeRequest, res: ExpressLikeResponse) => void) => void>;
 }
 
 /**
@@ -48,7 +48,7 @@ export function expressJobs<Req extends ExpressLikeRequest = ExpressLikeRequest>
   const express = require('express') as ExpressRouterModule;
   const router = express.Router();
   for (const route of JOB_ROUTES) {
-    router[route.method === 'GET' ? 'get' : 'delete'](
+    router[route.method.toLowerCase() as 'get' | 'delete' | 'post'](
       `/${route.path}`,
       (req, res) => void routes.handle(req as Req, jobsRequest(route, req)).then((reply) => sendExpress(res, reply)),
     );

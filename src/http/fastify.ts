@@ -20,6 +20,7 @@ export interface FastifyLikeReply {
 export interface FastifyLikeInstance {
   get(path: string, handler: (req: FastifyLikeRequest, reply: FastifyLikeReply) => Promise<unknown>): unknown;
   delete(path: string, handler: (req: FastifyLikeRequest, reply: FastifyLikeReply) => Promise<unknown>): unknown;
+  post(path: string, handler: (req: FastifyLikeRequest, reply: FastifyLikeReply) => Promise<unknown>): unknown;
 }
 
 /** Sends a reply (`httpReply()`'s or an error's) through a Fastify reply. */
@@ -41,7 +42,7 @@ export async function fastifyJobs<Req extends FastifyLikeRequest = FastifyLikeRe
 ): Promise<void> {
   const routes = new JobRoutes<Req>(options);
   for (const route of JOB_ROUTES) {
-    fastify[route.method === 'GET' ? 'get' : 'delete'](`/${route.path}`, async (req, reply) =>
+    fastify[route.method.toLowerCase() as 'get' | 'delete' | 'post'](`/${route.path}`, async (req, reply) =>
       sendFastify(reply, await routes.handle(req as Req, jobsRequest(route, req))),
     );
   }

@@ -40,10 +40,10 @@ export interface JobsRequest {
 
 /** One route of the jobs API: its method, its path under the mount (the syntax Express, Fastify and Nest share) and its kind. */
 export interface JobRoute {
-  method: 'GET' | 'DELETE';
-  path: '' | ':id' | ':id/result';
-  /** `result` for `/:id/result`. */
-  sub?: 'result';
+  method: 'GET' | 'DELETE' | 'POST';
+  path: '' | ':id' | ':id/result' | ':id/retry';
+  /** `result` for `/:id/result`, `retry` for `/:id/retry`. */
+  sub?: 'result' | 'retry';
 }
 
 /** The jobs API's routes: the one table the Express router, the Fastify plugin and the Nest controller are made from. */
@@ -52,6 +52,7 @@ export const JOB_ROUTES: readonly JobRoute[] = Object.freeze([
   { method: 'GET', path: ':id' },
   { method: 'DELETE', path: ':id' },
   { method: 'GET', path: ':id/result', sub: 'result' },
+  { method: 'POST', path: ':id/retry', sub: 'retry' },
 ]);
 
 /** The framework-free request of a framework's request on one of `JOB_ROUTES` (its `:id` param and query). */
@@ -151,6 +152,11 @@ export class JobRoutes<Req> {
           },
         },
       };
+    }
+    if (r.sub === 'retry') {
+      if (r.method !== 'POST') return methodNotAllowed();
+      const job = await visible(r.id);
+      return { status: 201, headers: {}, body: { job: await manager.retry(job.id, { owner: job.owner }) } };
     }
     if (r.sub !== undefined) throw new JobNotFoundError(r.id);
     if (r.method === 'GET') {

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Inject, Req, Res, type Type } from '@nestjs/common';
+import { Controller, Delete, Get, Post, Inject, Req, Res, type Type } from '@nestjs/common';
 import { JobManager } from '../index';
 import { JOB_ROUTES, jobsRequest, JobRoutes, type OwnerRule } from '../http';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
@@ -23,7 +23,7 @@ export function jobsController(path: string): Type<unknown> {
     proto[name] = async function (this: SmartAsyncJobsController, req: { params?: unknown; query?: unknown }, res: unknown): Promise<void> {
       send(res, await this.routes.handle(req, jobsRequest(route, req)));
     };
-    (route.method === 'GET' ? Get : Delete)(route.path)(proto, name, Object.getOwnPropertyDescriptor(proto, name)!);
+    ({ GET: Get, DELETE: Delete, POST: Post })[route.method](route.path)(proto, name, Object.getOwnPropertyDescriptor(proto, name)!);
     Req()(proto, name, 0);
     Res()(proto, name, 1);
   });

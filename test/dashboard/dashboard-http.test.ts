@@ -105,6 +105,32 @@ test('cancel: the owner’s own job, with the header; refused without it, for a 
   });
 });
 
+test('retry: a failed durable job runs again as a new job, with the header, where actions are allowed; the page offers it', async () => {
+  const call = { target: `Dashboard.retry.${Date.now()}`, args: ['x'] };
+  const t = (await manager.launch(async () => Promise.reject(new Error('down')), {
+    label: 'durable',
+    asyncMode: true,
+    owner: 'ann',
+    durable: { call, attempts: 1, backoff: { initialMs: 10, factor: 2, maxMs: 10 } },
+  })) as { job_id: string };
+  expect((await manager.wait(t.job_id, { timeoutMs: 3_000 })).status).toBe('failed');
+  const retry = (user: string, header = true): Promise<Response> =>
+    fetch(`${base}/jobs-ui/api/jobs/${t.job_id}/retry`, {
+      method: 'POST',
+      headers: { 'x-user': user, ...(header ? { 'x-requested-with': 'smart-async' } : {}) },
+    });
+  expect((await retry('ann', false)).status).toBe(403);
+  expect((await retry('viewer')).status).toBe(403);
+  expect((await retry('bob')).status).toBe(404);
+  const ok = await retry('ann');
+  expect(ok.status).toBe(201);
+  expect(((await ok.json()) as { job: JobRecord }).job).toMatchObject({ status: 'pending', retry_of: t.job_id, call });
+  const page = await (await get('/jobs-ui/', 'ann')).text();
+  expect(page).toContain('"canRetry":true');
+  expect(page).toContain("'Retry'");
+  expect(page).toContain('Earlier attempts');
+});
+
 /** Reads server-sent events until `until` says enough. */
 async function events(
   path: string,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { jobContext, SmartAsync, SmartAsyncConfigError, withCallOptions, type SmartResult } from '../../src';
+import { currentJobManager, jobContext, SmartAsync, SmartAsyncConfigError, withCallOptions, type SmartResult } from '../../src';
 import {
   expressJobs,
   fastifyJobs,
@@ -183,6 +183,23 @@ describe.each(apps)('%s', (_, start) => {
     expect((await get(`/jobs/${ownerless.job_id}`, 'ann')).status).toBe(404); // an owner sees only their own
   });
 
+  test('POST /:id/retry runs a failed durable job again as a new job (201), under the owner rule', async () => {
+    const manager = currentJobManager();
+    const call = { target: `Http.retry.${Date.now()}`, args: [1] };
+    const ticket = await manager.launch(async () => Promise.reject(new Error('down')), {
+      label: 'durable',
+      asyncMode: true,
+      owner: 'ann',
+      durable: { call, attempts: 1, backoff: { initialMs: 10, factor: 2, maxMs: 10 } },
+    });
+    const failed = await manager.wait((ticket as { job_id: string }).job_id, { timeoutMs: 3_000 });
+    expect(failed.status).toBe('failed');
+    expect((await fetch(`${base}/jobs/${failed.id}/retry`, { method: 'POST', headers: { 'x-user': 'bob' } })).status).toBe(404);
+    const res = await fetch(`${base}/jobs/${failed.id}/retry`, { method: 'POST', headers: { 'x-user': 'ann' } });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { job: unknown }).job).toMatchObject({ status: 'pending', retry_of: failed.id, call, owner: 'ann' });
+  });
+
   test('a client that goes away after its 202 does not stop the job', async () => {
     const res = await post({ ms: 300 });
     expect(res.status).toBe(202);
@@ -205,5 +222,7 @@ describe.each(apps)('%s', (_, start) => {
 test('the routes refuse to be made without an owner rule', () => {
   expect(() => expressJobs({} as never)).toThrow(SmartAsyncConfigError);
   expect(() => expressJobs({ owner: undefined } as never)).toThrow(/owner/);
-  return expect(fastifyJobs({ get: () => undefined, delete: () => undefined }, {} as never)).rejects.toThrow(SmartAsyncConfigError);
+  return expect(fastifyJobs({ get: () => undefined, delete: () => undefined, post: () => undefined }, {} as never)).rejects.toThrow(
+    SmartAsyncConfigError,
+  );
 });
