@@ -84,5 +84,10 @@ export function healthText(h: HealthReport, name: string): string {
   const counts = Object.entries(h.counts)
     .map(([s, n]) => `${s} ${n}`)
     .join(', ');
-  return [`store    ${name}`, `status   ${h.status}${h.error ? ` (${h.error})` : ''}`, `jobs     ${h.total} (${counts})`].join('\n');
+  const lines = [`store    ${name}`, `status   ${h.status}${h.error ? ` (${h.error})` : ''}`, `jobs     ${h.total} (${counts})`];
+  if (h.unclaimed)
+    lines.push(
+      `waiting  ${h.unclaimed} durable job(s) due but unclaimed: no running process knows ${h.unclaimed_targets!.map(printable).join(', ')}`,
+    );
+  return lines.join('\n');
 }

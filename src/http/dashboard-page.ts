@@ -108,7 +108,11 @@ const SCRIPT = `
     add('status', j.status); add('label', j.label); add('owner', j.owner); add('created', j.created_at); add('started', j.started_at);
     add('ended', j.completed_at); add('elapsed', elapsed(j));
     if (j.progress) add('progress', j.progress.current + (j.progress.total ? ' / ' + j.progress.total : '') + (j.progress.message ? ' — ' + j.progress.message : ''));
-    if (j.call) { add('call', j.call.target); add('attempt', (j.attempt || 0) + ' of ' + (j.max_attempts || 1)); if (j.status === 'pending') add('due', j.run_at); add('retry of', j.retry_of); }
+    if (j.call) {
+      add('call', j.call.target); add('attempt', (j.attempt || 0) + ' of ' + (j.max_attempts || 1)); add('retry of', j.retry_of);
+      if (j.status === 'pending') add('due', j.run_at);
+      if (j.status === 'pending' && Date.parse(j.run_at || j.created_at) < Date.now() - 5000) add('unclaimed', 'due, but no running process has claimed it (its method may be known nowhere)');
+    }
     const parts = [close, el('h2', '', j.label), el('div', 'badge s-' + j.status, j.status), dl];
     if (j.error) parts.push(el('h3', '', 'Error'), el('pre', 'error', JSON.stringify(j.error, null, 2)));
     if (j.status === 'completed') parts.push(el('h3', '', 'Result'), el('pre', 'result', JSON.stringify(j.result, null, 2).slice(0, 20000)));

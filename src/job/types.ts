@@ -190,6 +190,10 @@ export interface HealthReport {
   checked_at: string;
   /** Why the store is unavailable. */
   error?: string;
+  /** Durable jobs due for a while that no process has claimed (their method is known nowhere, or every process that knows it is down). */
+  unclaimed?: number;
+  /** Their durable names. */
+  unclaimed_targets?: string[];
 }
 
 /** Events a `JobManager` emits. */

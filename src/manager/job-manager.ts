@@ -404,10 +404,23 @@ export class JobManager {
     try {
       const counts = await this.storeCall('count jobs', () => this.store.counts());
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      return { status: 'ok', counts, total, ...base };
+      const durable = counts.pending > 0 ? await this.unclaimed(now) : { unclaimed: 0, unclaimed_targets: [] };
+      return { status: 'ok', counts, total, ...base, ...durable };
     } catch (e) {
       return { status: 'unavailable', counts: emptyCounts(), total: 0, ...base, error: storeError(e, 'count jobs').message };
     }
+  }
+
+  /**
+   * Durable jobs due for a while that no process has claimed (their method is known nowhere, or
+   * every process that knows it is down): they wait, never lost, and `health()` says so. Looks at
+   * the oldest 1,000 pending jobs at most.
+   */
+  private async unclaimed(now: number): Promise<{ unclaimed: number; unclaimed_targets: string[] }> {
+    const overdue = now - Math.max(5_000, 3 * this.config.claimIntervalMs);
+    const pending = await this.storeCall('list jobs', () => this.store.list({ statuses: PENDING, limit: 1_000 }));
+    const late = pending.filter((j) => j.call && Date.parse(j.run_at ?? j.created_at) < overdue);
+    return { unclaimed: late.length, unclaimed_targets: Array.from(new Set(late.map((j) => j.call!.target))) };
   }
 
   /**

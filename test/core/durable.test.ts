@@ -297,6 +297,32 @@ describe('attempts', () => {
   });
 });
 
+test('a durable job whose method no process knows stays pending, never lost, and health() reports it unclaimed', async () => {
+  const { manager, store } = useHarness(quiet);
+  const long = new Date(Date.now() - 60_000).toISOString();
+  const orphan: JobRecord = {
+    id: '00000000-0000-4000-8000-00000000beef',
+    label: 'Gone.method',
+    status: 'pending',
+    created_at: long,
+    started_at: null,
+    completed_at: null,
+    updated_at: long,
+    result: null,
+    error: null,
+    progress: null,
+    call: { target: 'Gone.method', args: [] },
+    attempt: 0,
+    max_attempts: 3,
+    run_at: long,
+    history: [],
+  };
+  await store.create(orphan);
+  await sleep(200); // several claim rounds
+  expect((await manager.get(orphan.id))?.status).toBe('pending');
+  expect(await manager.health()).toMatchObject({ status: 'ok', unclaimed: 1, unclaimed_targets: ['Gone.method'] });
+});
+
 describe('deploys lose nothing', () => {
   test('close() hands a running durable job back (pending, due now, the attempt not counted, the work told JOB_HANDED_BACK); another manager claims and finishes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'smart-async-durable-'));
