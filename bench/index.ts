@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { benchDashboard } from './dashboard';
+import { benchDurable } from './durable';
 import { benchFileStore } from './file-store';
 import { benchInline } from './inline';
 import { benchMemoryStore } from './memory-store';
@@ -19,6 +20,7 @@ const sections: Record<string, () => Promise<void>> = {
   memory: benchMemoryStore,
   file: benchFileStore,
   redis: benchRedis,
+  durable: benchDurable,
   dashboard: benchDashboard,
 };
 

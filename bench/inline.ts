@@ -32,6 +32,10 @@ class Svc {
   async smartEnv(n: number): Promise<number> {
     return n + 1;
   }
+  @SmartAsync({ timeoutMs: 10_000, durable: { name: 'bench.inline.durable' } })
+  async durable(n: number): Promise<number> {
+    return n + 1;
+  }
 }
 
 export async function benchInline(): Promise<void> {
@@ -52,7 +56,17 @@ export async function benchInline(): Promise<void> {
   // Rounds alternate the variants; each figure is its median over the rounds.
   const rounds: Array<Record<string, number>> = [];
   for (let i = 0; i < 5; i++)
-    rounds.push(await measure({ ...baseline, '@SmartAsync': () => svc.smart(1), '@SmartAsync + timeoutEnv': () => svc.smartEnv(1) }, 600));
+    rounds.push(
+      await measure(
+        {
+          ...baseline,
+          '@SmartAsync': () => svc.smart(1),
+          '@SmartAsync + timeoutEnv': () => svc.smartEnv(1),
+          '@SmartAsync({ durable })': () => svc.durable(1),
+        },
+        600,
+      ),
+    );
   const r: Record<string, number> = {};
   for (const name of Object.keys(rounds[0]!)) r[name] = rounds.map((x) => x[name]!).sort((a, b) => a - b)[2]!;
   heading('Inline path: a method that settles inside its budget');

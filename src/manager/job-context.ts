@@ -78,7 +78,7 @@ export class RunContext implements JobContext {
   /** Set by the JobManager once a durable call is a stored job: stores a completed step. */
   saveStep: ((ctx: RunContext) => Promise<void>) | undefined = undefined;
   /** Step names used in this attempt. */
-  private readonly stepsRun = new Set<string>();
+  private stepsRun: Set<string> | undefined; // made at the first step: most calls take none
   private controller: AbortController | undefined = undefined;
 
   constructor(
@@ -95,9 +95,10 @@ export class RunContext implements JobContext {
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
       throw new SmartAsyncConfigError(`Expected a step name of 1 to 200 characters, got \`${String(name).slice(0, 50)}\``);
     }
-    if (this.stepsRun.has(name))
+    const used = (this.stepsRun ??= new Set());
+    if (used.has(name))
       throw new SmartAsyncConfigError(`Step \`${name}\` was already run in this attempt: each step needs a name of its own`);
-    this.stepsRun.add(name);
+    used.add(name);
     const steps = this.steps;
     if (!steps) return fn();
     if (Object.prototype.hasOwnProperty.call(steps, name)) return steps[name] as T;
