@@ -235,8 +235,10 @@ local bad = check_keys(false, active_key)
 if bad then return bad end
 local gone = {}
 for i = IDS, #ARGV do
-  local s = status_of(prefix .. ':job:' .. ARGV[i])
-  if s and is_active(s) then
+  local job_key = prefix .. ':job:' .. ARGV[i]
+  local s = status_of(job_key)
+  -- a durable job waiting for a claim holds no lease: renewing it would let a sweep take it
+  if s and is_active(s) and not (s == 'pending' and redis.call('HEXISTS', job_key, 'call') == 1) then
     redis.call('ZADD', active_key, lease_at, ARGV[i])
   else
     gone[#gone + 1] = ARGV[i]

@@ -230,7 +230,7 @@ export class FileJobStore implements JobStore {
     await this.fresh();
     return ids.filter((id) => {
       const job = this.index.get(id);
-      return !job || !isActive(job.status);
+      return !job || !isActive(job.status) || isClaimable(job); // a job waiting for a claim holds no lease
     });
   }
 
