@@ -74,6 +74,7 @@ export {
   ResultNotSerialisableError,
   ArgsNotSerialisableError,
   JobHandedBackError,
+  JobRejectedError,
   type SmartAsyncErrorCode,
   type SmartAsyncErrorOptions,
 } from './common/errors';

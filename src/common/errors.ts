@@ -11,7 +11,8 @@ export type SmartAsyncErrorCode =
   | 'RESULT_NOT_SERIALISABLE'
   | 'JOB_STALE'
   | 'ARGS_NOT_SERIALISABLE'
-  | 'JOB_HANDED_BACK';
+  | 'JOB_HANDED_BACK'
+  | 'JOB_REJECTED';
 
 /**
  * Options of the errors' constructors: the standard `cause` (declared here rather than through
@@ -140,5 +141,13 @@ export class JobHandedBackError extends SmartAsyncError {
   /** @param message why */
   constructor(message = 'The process is shutting down: the job was handed back to run elsewhere') {
     super('JOB_HANDED_BACK', message);
+  }
+}
+
+/** A call refused at the door: more calls wait for a slot than `SMART_ASYNC_CONFIG.concurrency.queue` allows (HTTP 429). Nothing was started or stored. */
+export class JobRejectedError extends SmartAsyncError {
+  /** @param message why */
+  constructor(message: string) {
+    super('JOB_REJECTED', message);
   }
 }

@@ -48,6 +48,8 @@ const STATUS_OF: Record<string, number> = {
   SMART_ASYNC_CONFIG: 400,
   STORE_UNAVAILABLE: 503,
   STORE_CORRUPT: 500,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  JOB_REJECTED: 429,
 };
 
 /**
@@ -60,7 +62,7 @@ export function errorReply(error: unknown, retryAfterSeconds = DEFAULT_RETRY_AFT
     const status = STATUS_OF[error.code] ?? 500;
     return {
       status,
-      headers: status === 503 ? { 'retry-after': String(retryAfterSeconds) } : {},
+      headers: status === 503 || status === 429 ? { 'retry-after': String(retryAfterSeconds) } : {},
       body: { error: { code: error.code, message: error.message } },
     };
   }

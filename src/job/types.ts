@@ -190,6 +190,8 @@ export interface HealthReport {
   checked_at: string;
   /** Why the store is unavailable. */
   error?: string;
+  /** Admission, when `concurrency` sets a limit: calls running and waiting for a slot now, calls refused since start, and the limits. */
+  admission?: { running: number; waiting: number; refused: number; max: number | null; perOwner: number | null; queue: number | null };
   /** Durable jobs due for a while that no process has claimed (their method is known nowhere, or every process that knows it is down). */
   unclaimed?: number;
   /** Their durable names. */

@@ -23,6 +23,14 @@ export const configSchema = z
     storeTimeoutMs: positiveMs.optional(),
     onWarning: warningSinkSchema.optional(),
     claimIntervalMs: positiveMs.optional(),
+    concurrency: z
+      .object({
+        max: z.number().int().positive().optional(),
+        perOwner: z.number().int().positive().optional(),
+        queue: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
     resolveInstance: z
       .custom<(cls: abstract new (...args: never[]) => unknown) => object>((v) => typeof v === 'function', 'a function')
       .optional(),
@@ -59,6 +67,12 @@ export interface SmartAsyncConfig {
   /** How often a manager claims due durable jobs (sooner when it hears one became due). @default 1000 */
   claimIntervalMs?: number;
   /**
+   * Admission: at most `max` calls run at once in this manager (inline attempts and background
+   * jobs alike), at most `perOwner` of one owner; the others wait for a slot (owners in turn). More
+   * than `queue` waiting calls: a new one is refused at once (`JOB_REJECTED`). @default no limit
+   */
+  concurrency?: { max?: number; perOwner?: number; queue?: number };
+  /**
    * The instance a claimed durable job's method runs on. @default the configured container's
    * `resolve(Class)` (the NestJS module sets it to Nest's injector)
    */
@@ -75,6 +89,7 @@ export interface ResolvedConfig {
   storeTimeoutMs: number;
   onWarning: (message: string, error?: unknown) => void;
   claimIntervalMs: number;
+  concurrency: { max: number; perOwner: number; queue: number };
   resolveInstance: ((cls: abstract new (...args: never[]) => unknown) => object) | undefined;
 }
 
@@ -90,6 +105,11 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     storeTimeoutMs: c.storeTimeoutMs ?? 5_000,
     onWarning: c.onWarning ?? emitSmartAsyncWarning,
     claimIntervalMs: c.claimIntervalMs ?? 1_000,
+    concurrency: {
+      max: c.concurrency?.max ?? Infinity,
+      perOwner: c.concurrency?.perOwner ?? Infinity,
+      queue: c.concurrency?.queue ?? Infinity,
+    },
     resolveInstance: c.resolveInstance,
   };
 }

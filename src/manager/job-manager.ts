@@ -36,6 +36,7 @@ import { show } from '../common/validation';
 import { toJsonResult } from '../job/serialise';
 import { emptyCounts, hasClaims, hasLeases, type JobStore } from '../stores/job-store';
 import { expectOf, retries, retryPatch, runOf, handBackPatch } from './attempts';
+import { Admission, type Ticket } from './admission';
 import { Claimer } from './claimer';
 import { defaultInstance } from './container';
 import { findTarget, knownTargets } from './targets';
@@ -72,6 +73,27 @@ function outcomePatch(outcome: 'completed' | 'failed', value: unknown, progress:
     }
   }
   return failedPatch(toJobError(value), progress, now);
+}
+
+/** The work, holding its admission slot until it settles (or throws at once). */
+function holding<T>(work: () => Promise<T> | T, ticket: Ticket): () => Promise<T> | T {
+  return () => {
+    let out: Promise<T> | T;
+    try {
+      out = work();
+    } catch (e) {
+      ticket.release();
+      throw e;
+    }
+    Promise.resolve(out).then(ticket.release, ticket.release);
+    return out;
+  };
+}
+
+/** The limits as `health()` shows them (`null` where none is set). */
+function limitsOf(a: Admission): { max: number | null; perOwner: number | null; queue: number | null } {
+  const shown = (n: number): number | null => (Number.isFinite(n) ? n : null);
+  return { max: shown(a.limits.max), perOwner: shown(a.limits.perOwner), queue: shown(a.limits.queue) };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
@@ -111,6 +133,8 @@ export class JobManager {
   private firstSweep: Promise<void> | undefined;
   /** Claims due durable jobs this process can run (stores with claims). */
   private readonly claimer: Claimer | undefined;
+  /** Concurrency limits and fair queueing, when `concurrency` sets a limit. */
+  private readonly admission: Admission | undefined;
 
   /**
    * @param store where jobs are kept @default new MemoryJobStore()
@@ -122,6 +146,8 @@ export class JobManager {
     this.config = resolveConfig(config);
     this.inProcess = store.inProcess === true;
     this.createNow = typeof store.createNow === 'function' ? store.createNow.bind(store) : undefined;
+    const admission = new Admission(this.config.concurrency);
+    this.admission = admission.limited || Number.isFinite(this.config.concurrency.queue) ? admission : undefined;
     this.events = new JobEvents(this.warn);
     this.retention = new Retention(store, this.config.retention, this.storeCall, this.warn);
     this.unwatch = store.watch?.((job) => this.observeExternal(job));
@@ -138,7 +164,7 @@ export class JobManager {
     if (hasClaims(store)) {
       this.claimer = new Claimer(store, this.config.claimIntervalMs, {
         targets: knownTargets,
-        capacity: () => Infinity,
+        capacity: () => (this.admission ? this.admission.free() : Infinity),
         lease: () => this.liveness?.lease() ?? { runner: 'in-process', expiresAt: Number.MAX_SAFE_INTEGER },
         run: (job) => this.runClaimed(job),
         call: this.storeCall,
@@ -185,8 +211,74 @@ export class JobManager {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const ctx = new RunContext(opts.label, opts.onProgress, opts.durable);
-    if (opts.asyncMode) return this.launchPending(work, ctx, opts.owner);
+    if (!this.admission) return opts.asyncMode ? this.launchPending(work, ctx, opts.owner) : this.launchInline(work, ctx, opts, timeoutMs);
+    // Admission: the call holds a slot while its work runs; without a free one it waits (owners in turn).
+    let ticket: Ticket;
+    try {
+      ticket = this.admission.enter(opts.owner);
+    } catch (e) {
+      return Promise.reject(e); // refused at once: nothing started, nothing stored
+    }
+    const held = holding(work, ticket);
+    if (opts.asyncMode) return this.launchPending(held, ctx, opts.owner, ticket);
+    if (ticket.granted) return this.launchInline(held, ctx, opts, timeoutMs);
+    return this.launchWhenAdmitted(held, ctx, opts, timeoutMs, ticket);
+  }
 
+  /**
+   * A call waiting for a slot: it runs inline with what is left of its budget once it gets one; if
+   * none frees within its budget, it becomes a `pending` job (its ticket returned) that starts when
+   * its slot comes. The caller's signal ends the wait.
+   */
+  private launchWhenAdmitted<T>(
+    work: () => Promise<T> | T,
+    ctx: RunContext,
+    opts: LaunchOptions,
+    timeoutMs: number,
+    ticket: Ticket,
+  ): Promise<SmartResult<T>> {
+    const t0 = Date.now();
+    const signal = opts.signal;
+    return new Promise<SmartResult<T>>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        unlisten?.();
+        const refused = (e: unknown): void => {
+          ticket.release();
+          reject(e);
+        };
+        this.register(ctx, 'pending', opts.owner, null, resolve, refused, (local) => void this.runWhenAdmitted(local, work, ticket));
+      }, timerDelay(timeoutMs));
+      const unlisten =
+        signal &&
+        onAbort(signal, () => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          ticket.release();
+          reject(signal.reason);
+        });
+      void ticket.ready.then(() => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        unlisten?.();
+        this.launchInline(work, ctx, opts, Math.max(1, timeoutMs - (Date.now() - t0))).then(resolve, reject);
+      });
+    });
+  }
+
+  /** A pending job's work once its slot comes (the slot is given back if the job was cancelled meanwhile). */
+  private async runWhenAdmitted<T>(local: LocalJob, work: () => Promise<T> | T, ticket: Ticket): Promise<void> {
+    await ticket.ready;
+    if (!(await this.runPending(local, work))) ticket.release();
+  }
+
+  /** The two tiers: the inline attempt within `timeoutMs`, then the switch to the background. */
+  private launchInline<T>(work: () => Promise<T> | T, ctx: RunContext, opts: LaunchOptions, timeoutMs: number): Promise<SmartResult<T>> {
+    const signal = opts.signal;
     const startedAt = Date.now();
     const running = this.start(ctx, work);
     return new Promise<SmartResult<T>>((resolve, reject) => {
@@ -397,6 +489,7 @@ export class JobManager {
     const base = {
       store: this.store.kind,
       running_here: this.local.size,
+      ...(this.admission ? { admission: { ...this.admission.counts(), ...limitsOf(this.admission) } } : {}),
       oldest_active: oldest ? { id: oldest.id, label: oldest.ctx.label, age: formatDuration(now - oldest.startedMs) } : null,
       uptime: formatDuration(now - this.startedAt),
       checked_at: isoTime(now),
@@ -453,9 +546,26 @@ export class JobManager {
     }
   }
 
-  private launchPending<T>(work: () => Promise<T> | T, ctx: RunContext, owner: string | undefined): Promise<SmartResult<T>> {
+  private launchPending<T>(
+    work: () => Promise<T> | T,
+    ctx: RunContext,
+    owner: string | undefined,
+    ticket?: Ticket,
+  ): Promise<SmartResult<T>> {
+    const refused = (e: unknown, reject: (e: unknown) => void): void => {
+      ticket?.release();
+      reject(e);
+    };
     return new Promise<JobTicket>((resolve, reject) =>
-      this.register(ctx, 'pending', owner, null, resolve, reject, (local) => void this.runPending(local, work)),
+      this.register(
+        ctx,
+        'pending',
+        owner,
+        null,
+        resolve,
+        (e) => refused(e, reject),
+        (local) => void (ticket ? this.runWhenAdmitted(local, work, ticket) : this.runPending(local, work)),
+      ),
     );
   }
 
@@ -548,12 +658,13 @@ export class JobManager {
       );
   }
 
-  private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<void> {
+  /** Starts a pending job's work here; resolves whether it started (not when it was cancelled or claimed elsewhere first). */
+  private async runPending<T>(local: LocalJob, work: () => Promise<T> | T): Promise<boolean> {
     try {
       const running = await this.writeStart(local);
       if (!running) {
         if (local.tracked) this.drop(local); // cancelled (or gone) before it started
-        return;
+        return false;
       }
       local.started = true;
       this.announce(running);
@@ -565,6 +676,7 @@ export class JobManager {
       (value) => this.settleSafely(local, 'completed', value),
       (error: unknown) => this.settleSafely(local, 'failed', error),
     );
+    return true;
   }
 
   private settleSafely(local: LocalJob, outcome: 'completed' | 'failed', value: unknown): void {
@@ -684,12 +796,13 @@ export class JobManager {
     ctx.saveStep = this.saveStep;
     this.local.set(job.id, local);
     this.announce(job);
-    const work = (): unknown => {
+    const ticket = this.admission?.take(job.owner); // claims never take more than the free slots
+    const run = (): unknown => {
       if (!target) throw new SmartAsyncConfigError(`No method of this process is named \`${job.call?.target}\``);
       const self = target.isStatic ? target.cls : (this.config.resolveInstance ?? defaultInstance)(target.cls);
       return target.method.apply(self, job.call!.args);
     };
-    this.start(ctx, work).then(
+    this.start(ctx, ticket ? holding(run, ticket) : run).then(
       (value) => this.settleSafely(local, 'completed', value),
       (error: unknown) => this.settleSafely(local, 'failed', error),
     );
