@@ -59,6 +59,18 @@ export interface JobRecord {
   steps?: Record<string, unknown>;
   /** A job started by `retry()`: the id of the job it retries. */
   retry_of?: string;
+  /** A call made with an idempotency key: the key, its scope (owner and label, hashed) and the arguments' fingerprint. */
+  idempotency?: IdempotencyRecord;
+}
+
+/** What a job made by a call with an idempotency key keeps of it. */
+export interface IdempotencyRecord {
+  /** The key, as given. */
+  key: string;
+  /** What the store keys it by: the owner, the label (or durable name) and the key, hashed. */
+  scope: string;
+  /** A hash of the call's arguments: the same key with other arguments is refused. */
+  fingerprint: string;
 }
 
 /** A durable method's call as data: its durable name and its arguments as JSON. */
@@ -128,6 +140,10 @@ export interface LaunchOptions {
   onProgress?: (progress: JobProgress) => void;
   /** Makes the job durable: its call is stored, and a lost or failed run is run again (the decorator fills it from `durable`). */
   durable?: DurableLaunch;
+  /** An idempotency key: one run per key (scoped by owner and label) while active and for `idempotencyTtlMs` after. */
+  idempotencyKey?: string;
+  /** The arguments' fingerprint for the key (the same key with other arguments is refused); the decorator fills it. */
+  fingerprint?: string;
 }
 
 /** How a durable call is kept and retried (`LaunchOptions.durable`). */

@@ -156,6 +156,16 @@ export class RedisJobStore implements JobStore {
   // ---- JobStore ---------------------------------------------------------------------------
 
   async create(job: JobRecord, lease?: JobLease): Promise<void> {
+    await this.createOrAttach(job, lease, '', 0);
+  }
+
+  async reserve(job: JobRecord, lease: JobLease | undefined, ttlMs: number): Promise<{ job: JobRecord; created: boolean }> {
+    const held = await this.createOrAttach(job, lease, job.idempotency?.scope ?? '', ttlMs);
+    return held ? { job: held, created: false } : { job, created: true };
+  }
+
+  /** Creates a job, unless its idempotency scope is held: then resolves to the holder. */
+  private async createOrAttach(job: JobRecord, lease: JobLease | undefined, scope: string, ttlMs: number): Promise<JobRecord | undefined> {
     const json = await this.run('create a job', () =>
       this.scripts.create(
         [this.jobKey(job.id), this.keys.jobs, this.keys.counts, this.keys.active, this.keys.settled],
@@ -170,11 +180,14 @@ export class RedisJobStore implements JobStore {
           job.owner ?? '',
           job.label,
           job.run_at ? Date.parse(job.run_at) : 0,
+          scope,
+          ttlMs,
           ...fields(job),
         ],
       ),
     );
     if (json === null) throw new StoreCorruptError(`Job \`${job.id}\` already exists in Redis (${this.prefix})`);
+    return typeof json === 'string' && json.startsWith('=') ? this.parse(json.slice(1), job.id) : undefined;
   }
 
   /** @throws StoreCorruptError when the job's key holds something that is not a valid record. */

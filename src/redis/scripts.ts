@@ -114,14 +114,27 @@ end
 
 /**
  * KEYS: job, jobs, counts, active, settled. ARGV: id, runner, channel, created ms, lease-at ms,
- * settled-at ms, prefix, owner ('' = none), label, run-at ms, field/value pairs…
+ * settled-at ms, prefix, owner ('' = none), label, run-at ms, idempotency scope ('' = none), its
+ * ttl ms, field/value pairs…. Returns the record; with a scope another job holds, '=' and that job's record.
  */
 export const CREATE = `${RECORD_JSON}
 local job_key, jobs_key, counts_key, active_key, settled_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, runner, channel, created_ms, lease_at, settled_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local prefix, owner, label, run_at_ms = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local FIELDS = 11
+local scope, ttl = ARGV[11], tonumber(ARGV[12])
+local FIELDS = 13
 if owner == '' then owner = false end
+-- an idempotency scope held by a job that is active, or settled less than ttl ago: that job answers
+local idem_key = scope ~= '' and (prefix .. ':idem:' .. scope) or false
+if idem_key then
+  local held = redis.call('GET', idem_key)
+  if held then
+    local held_key = prefix .. ':job:' .. held
+    local s = status_of(held_key)
+    local settled_ms = redis.call('ZSCORE', settled_key, held)
+    if s and (is_active(s) or (settled_ms and tonumber(settled_ms) > tonumber(created_ms) - ttl)) then return '=' .. record_json(held_key) end
+  end
+end
 local status
 for i = FIELDS, #ARGV, 2 do if ARGV[i] == 'status' then status = ARGV[i + 1] end end
 local bad = check_keys(counts_key, jobs_key, active_key, settled_key, prefix .. ':due', unpack(filter_keys(prefix, status, owner, label)))
@@ -132,6 +145,7 @@ redis.call('ZADD', jobs_key, created_ms, id)
 if owner then redis.call('ZADD', prefix .. ':o:' .. owner, created_ms, id) end
 redis.call('ZADD', prefix .. ':l:' .. label, created_ms, id)
 reindex(counts_key, active_key, settled_key, id, false, status, lease_at, settled_at, prefix, created_ms, owner, job_key, run_at_ms)
+if idem_key then redis.call('SET', idem_key, id) end
 local json = record_json(job_key)
 redis.call('PUBLISH', channel, runner .. '\\n' .. json)
 return json
@@ -258,7 +272,11 @@ local prefix, statuses, keep, before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3]
 local function delete(id, status)
   local job_key = prefix .. ':job:' .. id
   if status then
-    local f = redis.call('HMGET', job_key, 'owner', 'label')
+    local f = redis.call('HMGET', job_key, 'owner', 'label', 'idempotency')
+    if f[3] then
+      local ok, idem = pcall(cjson.decode, f[3])
+      if ok and type(idem) == 'table' and type(idem.scope) == 'string' and redis.call('GET', prefix .. ':idem:' .. idem.scope) == id then redis.call('DEL', prefix .. ':idem:' .. idem.scope) end
+    end
     for _, k in ipairs(filter_keys(prefix, status, decoded(f[1]), decoded(f[2]))) do
       if redis.call('TYPE', k)['ok'] == 'zset' then redis.call('ZREM', k, id) end -- bad data elsewhere never stops a prune half-way
     end

@@ -13,7 +13,7 @@ import { GroupCommit } from './file/group-commit';
 import { JobLog } from './file/job-log';
 import { Runners } from './file/runners';
 import { isClaimable, JobIndex, pickClaims } from './job-index';
-import { notifyWatchers, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
+import { holdsScope, notifyWatchers, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
 import { parseJobRecord } from '../job/record-schema';
 
 /** Options of `new FileJobStore()`. */
@@ -83,6 +83,7 @@ type Op =
   | { kind: 'create'; job: JobRecord; runner: string | undefined }
   | { kind: 'update'; id: string; patch: JobPatch; expect?: JobExpect }
   | { kind: 'claim'; targets: ReadonlySet<string>; limit: number; runner: string; now: number }
+  | { kind: 'reserve'; job: JobRecord; runner: string | undefined; ttlMs: number; now: number }
   | { kind: 'delete'; ids: string[] }
   | { kind: 'expire'; now: number; patch: JobPatch; limit: number };
 
@@ -122,6 +123,8 @@ export class FileJobStore implements JobStore {
   /** Runners whose file this store has written (or is writing), with the lease expiry written. */
   private readonly ownRunners = new Map<string, { written: Promise<void>; expiresAt: number }>();
   private readonly index = new JobIndex();
+  /** Idempotency scopes and the job holding each (the last one put). */
+  private readonly scopes = new Map<string, string>();
   /** Which runner (JobManager) runs each active job (final jobs need none). */
   private readonly runners = new Map<string, string>();
   private reloadNeeded = false;
@@ -238,6 +241,17 @@ export class FileJobStore implements JobStore {
     return this.commits.submit<JobRecord[]>({ kind: 'expire', now, patch, limit });
   }
 
+  async reserve(job: JobRecord, lease: JobLease | undefined, ttlMs: number, now: number): Promise<{ job: JobRecord; created: boolean }> {
+    if (lease) await this.ensureRunner(lease);
+    return this.commits.submit<{ job: JobRecord; created: boolean }>({
+      kind: 'reserve',
+      job: Object.freeze({ ...job }),
+      runner: lease?.runner,
+      ttlMs,
+      now,
+    });
+  }
+
   async claim(targets: readonly string[], limit: number, lease: JobLease, now: number): Promise<JobRecord[]> {
     await this.ensureRunner(lease);
     return this.commits.submit<JobRecord[]>({ kind: 'claim', targets: new Set(targets), limit, runner: lease.runner, now });
@@ -323,6 +337,7 @@ export class FileJobStore implements JobStore {
     await this.log.open();
     this.index.clear();
     this.runners.clear();
+    this.scopes.clear();
     this.compaction.reset();
     this.reloadNeeded = false;
   }
@@ -405,6 +420,7 @@ export class FileJobStore implements JobStore {
     const job = parseJobRecord(line.job, this.log.path);
     this.setRunner(job, line.run);
     this.index.put(job);
+    this.noteScope(job);
     this.compaction.account(bytes);
     if (line.by !== this.writer && changed(job)) this.notify(job);
   }
@@ -425,6 +441,12 @@ export class FileJobStore implements JobStore {
     await this.compact();
   }
 
+  /** Remembers which job holds an idempotency scope (the newest put). */
+  private noteScope(job: JobRecord): void {
+    const scope = job.idempotency?.scope;
+    if (scope !== undefined) this.scopes.set(scope, job.id);
+  }
+
   /** Which runner vouches for a job: one per leased job (active, except durable jobs waiting for a claim). */
   private setRunner(job: JobRecord, runner: string): void {
     if (isActive(job.status) && !isClaimable(job)) this.runners.set(job.id, runner);
@@ -432,6 +454,8 @@ export class FileJobStore implements JobStore {
   }
 
   private forget(id: string): void {
+    const scope = this.index.get(id)?.idempotency?.scope;
+    if (scope !== undefined && this.scopes.get(scope) === id) this.scopes.delete(scope);
     this.index.remove(id);
     this.runners.delete(id);
   }
@@ -452,6 +476,7 @@ export class FileJobStore implements JobStore {
       lines.push(text);
       this.setRunner(job, run);
       this.index.put(job);
+      this.noteScope(job);
       this.compaction.account(text.length + 1);
     };
     const results = batch.map((op): unknown => {
@@ -487,6 +512,14 @@ export class FileJobStore implements JobStore {
             out.push(next);
           }
           return out;
+        }
+        case 'reserve': {
+          const scope = op.job.idempotency?.scope;
+          const held = scope === undefined ? undefined : this.index.get(this.scopes.get(scope) ?? '');
+          if (held && holdsScope(held, op.ttlMs, op.now)) return { job: held, created: false };
+          if (this.index.get(op.job.id)) throw new StoreCorruptError(`Job \`${op.job.id}\` already exists in ${this.log.path}`);
+          put(op.job, op.runner);
+          return { job: op.job, created: true };
         }
         case 'claim': {
           const at = isoTime(op.now);

@@ -1,3 +1,4 @@
+import { isActive } from '../job/lifecycle';
 import type { JobExpect, JobPatch, JobRecord, JobStatus } from '../job/types';
 
 /** What `JobStore.list()` is asked for. Results are newest first (by `created_at`). */
@@ -112,6 +113,18 @@ export interface JobStore {
    * lease (a sweep never marks them stale); a claimed one is leased like any running job.
    */
   claim?(targets: readonly string[], limit: number, lease: JobLease, now: number): Promise<JobRecord[]>;
+  /**
+   * Optional (idempotency keys): atomically, if a job holds `job.idempotency.scope` and is active or
+   * settled less than `ttlMs` before `now`, resolves to `{ job: that one, created: false }`; else
+   * creates `job` (as `create` does, under `lease`), makes it the scope's holder and resolves to
+   * `{ job, created: true }`. Two processes reserving one scope at once create one job.
+   */
+  reserve?(job: JobRecord, lease: JobLease | undefined, ttlMs: number, now: number): Promise<{ job: JobRecord; created: boolean }>;
+}
+
+/** Whether the job holding an idempotency scope still holds it at `now`: active, or settled less than `ttlMs` ago. */
+export function holdsScope(job: JobRecord, ttlMs: number, now: number): boolean {
+  return isActive(job.status) || Date.parse(job.completed_at ?? job.updated_at) > now - ttlMs;
 }
 
 /** A store that implements claims. */

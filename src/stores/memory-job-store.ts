@@ -3,7 +3,7 @@ import { isoTime } from '../common/clock';
 import { applyPatch, canApply, claimPatch } from '../job/lifecycle';
 import type { JobExpect, JobPatch, JobRecord, JobStatus } from '../job/types';
 import { JobIndex, pickClaims } from './job-index';
-import type { JobLease, JobQuery, JobStore, PruneQuery } from './job-store';
+import { holdsScope, type JobLease, type JobQuery, type JobStore, type PruneQuery } from './job-store';
 
 /**
  * The default store: jobs live in this process's memory and are gone when it exits (so it needs
@@ -21,6 +21,8 @@ export class MemoryJobStore implements JobStore {
   readonly createNow: ((job: JobRecord) => void) | undefined =
     this.create === MemoryJobStore.prototype.create ? (job) => this.insert(job) : undefined;
   private readonly index = new JobIndex();
+  /** Idempotency scopes and the job holding each. */
+  private readonly scopes = new Map<string, string>();
 
   /** @throws StoreCorruptError (as a rejection) if the id exists. */
   async create(job: JobRecord): Promise<void> {
@@ -55,7 +57,11 @@ export class MemoryJobStore implements JobStore {
 
   async prune(query: PruneQuery): Promise<number> {
     const ids = this.index.prunable(query);
-    for (const id of ids) this.index.remove(id);
+    for (const id of ids) {
+      const scope = this.index.get(id)?.idempotency?.scope;
+      if (scope !== undefined && this.scopes.get(scope) === id) this.scopes.delete(scope);
+      this.index.remove(id);
+    }
     return ids.length;
   }
 
@@ -71,6 +77,15 @@ export class MemoryJobStore implements JobStore {
       this.index.put(next);
       return next;
     });
+  }
+
+  async reserve(job: JobRecord, _lease: JobLease | undefined, ttlMs: number, now: number): Promise<{ job: JobRecord; created: boolean }> {
+    const scope = job.idempotency?.scope;
+    const held = scope === undefined ? undefined : this.index.get(this.scopes.get(scope) ?? '');
+    if (held && holdsScope(held, ttlMs, now)) return { job: held, created: false };
+    this.insert(job);
+    if (scope !== undefined) this.scopes.set(scope, job.id);
+    return { job, created: true };
   }
 
   async close(): Promise<void> {}

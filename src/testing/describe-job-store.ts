@@ -28,6 +28,8 @@ export interface DescribeJobStoreOptions {
   leases?: boolean;
   /** Require the claim mechanism (`claim`, for durable jobs); by default it is checked when present. */
   claims?: boolean;
+  /** Require the idempotency mechanism (`reserve`); by default it is checked when present. */
+  idempotency?: boolean;
   /** Time limit of each test in ms. @default 20000 */
   timeoutMs?: number;
 }
@@ -478,6 +480,64 @@ export function describeJobStore(name: string, makeStore: () => JobStore | Promi
       const [resumed] = await store.claim(['Svc.a'], 1, { runner: randomUUID(), expiresAt: Date.now() + 60_000 }, Date.now());
       assert.equal(resumed?.id, resumable.id);
       assert.equal(resumed?.attempt, 2);
+    });
+
+    /** A running job that reserves idempotency scope `scope`. */
+    const keyed = (scope: string, extra: Partial<JobRecord> = {}): JobRecord =>
+      record('running', { idempotency: { key: 'k', scope, fingerprint: 'f' }, ...extra });
+
+    it('idempotency: present when required', async () => {
+      const store = await open();
+      if (options.idempotency) assert.equal(typeof store.reserve, 'function', 'reserve is implemented');
+    });
+
+    it('idempotency: one job per scope while it is active and for ttl after it settled; then a new one', async () => {
+      const store = await open();
+      if (typeof store.reserve !== 'function') return;
+      const scope = randomUUID();
+      const first = keyed(scope);
+      assert.deepEqual(await store.reserve(first, undefined, 500, Date.now()), { job: first, created: true });
+      const again = await store.reserve(keyed(scope), undefined, 500, Date.now());
+      assert.equal(again.created, false);
+      assert.equal(again.job.id, first.id);
+      assert.equal((await store.reserve(keyed(randomUUID()), undefined, 500, Date.now())).created, true, 'another scope is another job');
+      await store.update(first.id, completedPatch(1, null));
+      const settled = await store.reserve(keyed(scope), undefined, 500, Date.now());
+      assert.equal(settled.created, false, 'within ttl after it settled');
+      assert.equal(settled.job.status, 'completed');
+      await sleep(600);
+      const later = keyed(scope);
+      assert.deepEqual(
+        await store.reserve(later, undefined, 500, Date.now()),
+        { job: later, created: true },
+        'after ttl: a new job holds the scope',
+      );
+      assert.equal((await store.reserve(keyed(scope), undefined, 500, Date.now())).job.id, later.id);
+    });
+
+    it('idempotency: two instances reserving one scope at once create one job', async () => {
+      const store = await open();
+      if (typeof store.reserve !== 'function') return;
+      const other = options.openAgain ? await again(store) : store;
+      for (let round = 0; round < 20; round++) {
+        const scope = randomUUID();
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => (i % 2 ? other : store).reserve!(keyed(scope), undefined, 60_000, Date.now())),
+        );
+        assert.equal(results.filter((r) => r.created).length, 1, 'exactly one reservation creates');
+        assert.equal(new Set(results.map((r) => r.job.id)).size, 1, 'every caller gets that one job');
+      }
+    });
+
+    it('idempotency: a pruned job frees its scope', async () => {
+      const store = await open();
+      if (typeof store.reserve !== 'function') return;
+      const scope = randomUUID();
+      const first = keyed(scope);
+      await store.reserve(first, undefined, 60_000, Date.now());
+      await store.update(first.id, completedPatch(1, null));
+      await store.prune({ statuses: FINAL_STATUSES, settledBefore: isoTime(Date.now() + 1000) });
+      assert.equal((await store.reserve(keyed(scope), undefined, 60_000, Date.now())).created, true);
     });
   });
 }

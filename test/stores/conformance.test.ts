@@ -21,7 +21,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describeJobStore('MemoryJobStore', () => new MemoryJobStore(), { claims: true });
+describeJobStore('MemoryJobStore', () => new MemoryJobStore(), { claims: true, idempotency: true });
 
 describeJobStore(
   'FileJobStore',
@@ -44,7 +44,12 @@ describeJobStore(
     prefixes.push(prefix);
     return new RedisJobStore({ prefix, onWarning: () => undefined });
   },
-  { leases: true, claims: true, openAgain: (s) => new RedisJobStore({ prefix: (s as RedisJobStore).prefix, onWarning: () => undefined }) },
+  {
+    leases: true,
+    claims: true,
+    idempotency: true,
+    openAgain: (s) => new RedisJobStore({ prefix: (s as RedisJobStore).prefix, onWarning: () => undefined }),
+  },
 );
 
 describeJobStore('samples/custom-store.ts', () => new TableJobStore(), { leases: true });
