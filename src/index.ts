@@ -76,6 +76,7 @@ export {
   ArgsNotSerialisableError,
   JobHandedBackError,
   JobRejectedError,
+  IdempotencyKeyReusedError,
   type SmartAsyncErrorCode,
   type SmartAsyncErrorOptions,
 } from './common/errors';

@@ -12,7 +12,8 @@ export type SmartAsyncErrorCode =
   | 'JOB_STALE'
   | 'ARGS_NOT_SERIALISABLE'
   | 'JOB_HANDED_BACK'
-  | 'JOB_REJECTED';
+  | 'JOB_REJECTED'
+  | 'IDEMPOTENCY_KEY_REUSED';
 
 /**
  * Options of the errors' constructors: the standard `cause` (declared here rather than through
@@ -149,5 +150,13 @@ export class JobRejectedError extends SmartAsyncError {
   /** @param message why */
   constructor(message: string) {
     super('JOB_REJECTED', message);
+  }
+}
+
+/** The same idempotency key came with other arguments (HTTP 422): the first call's job is untouched, nothing was started. */
+export class IdempotencyKeyReusedError extends SmartAsyncError {
+  /** @param message which key */
+  constructor(message: string) {
+    super('IDEMPOTENCY_KEY_REUSED', message);
   }
 }

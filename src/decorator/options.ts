@@ -33,6 +33,8 @@ export const smartAsyncOptionsSchema = z
       .optional(),
     label: z.string().min(1).optional(),
     durable: z.union([z.boolean(), durableObjectSchema]).optional(),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the method's own parameters (the contract's type)
+    idempotencyKey: fn<(...args: any[]) => string | undefined>().optional(),
   })
   .strict();
 
@@ -64,4 +66,11 @@ export interface SmartAsyncOptions {
    * that knows the method runs it again (`true`: 3 attempts, default backoff). See the README.
    */
   durable?: boolean | DurableOptions;
+  /**
+   * The idempotency key of a call, from its arguments (`undefined`: none): one run per key, scoped
+   * by owner and label (or durable name); a repeated call answers as the first would now. A call
+   * option (`withCallOptions({ idempotencyKey })`, the HTTP `Idempotency-Key` header) wins.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the method's own parameters, whatever they are
+  idempotencyKey?: (...args: any[]) => string | undefined;
 }

@@ -2,6 +2,7 @@ import { jobManagerFor } from '../manager/configure';
 import { classKnown, decorateMethod, type Method, type MethodInfo } from './decorate-method';
 import { callArgs, DEFAULT_BACKOFF, DEFAULT_DURABLE_ATTEMPTS } from '../job/call';
 import { registerTarget, type DurableTarget } from '../manager/targets';
+import { fingerprintOf } from '../manager/idempotency';
 import { parseEnvDuration } from '../common/durations';
 import { SmartAsyncConfigError } from '../common/errors';
 import { currentScope } from '../manager/job-context';
@@ -169,9 +170,11 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         const raw = process.env[st.timeoutEnv];
         if (raw !== undefined && raw !== '') timeoutMs = parseEnvDuration(st.timeoutEnv, raw);
       }
-      // A durable call is checked and copied as data now, before any work starts.
+      // A durable call is checked and copied as data now, before any work starts; so are a keyed call's arguments.
+      const key = call?.idempotencyKey ?? (own.idempotencyKey ? own.idempotencyKey(...args) : undefined);
+      const json = target || key !== undefined ? callArgs(args) : undefined;
       const durable = target && {
-        call: { target: target.name, args: callArgs(args) },
+        call: { target: target.name, args: json! },
         attempts: target.attempts,
         backoff: target.backoff,
         retryOn: target.retryOn,
@@ -184,6 +187,8 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         signal: call?.signal,
         onProgress: call?.onProgress,
         durable,
+        idempotencyKey: key,
+        fingerprint: key !== undefined ? fingerprintOf(json!) : undefined,
       });
     } catch (e) {
       return Promise.reject(e);

@@ -23,6 +23,7 @@ export const configSchema = z
     storeTimeoutMs: positiveMs.optional(),
     onWarning: warningSinkSchema.optional(),
     claimIntervalMs: positiveMs.optional(),
+    idempotencyTtlMs: positiveMs.optional(),
     concurrency: z
       .object({
         max: z.number().int().positive().optional(),
@@ -64,6 +65,8 @@ export interface SmartAsyncConfig {
    * failed and is being retried. @default process.emitWarning (code `SMART_ASYNC`)
    */
   onWarning?: (message: string, error?: unknown) => void;
+  /** How long after its job settled an idempotency key still answers with that job's outcome. @default 86400000 (24 h) */
+  idempotencyTtlMs?: number;
   /** How often a manager claims due durable jobs (sooner when it hears one became due). @default 1000 */
   claimIntervalMs?: number;
   /**
@@ -89,6 +92,7 @@ export interface ResolvedConfig {
   storeTimeoutMs: number;
   onWarning: (message: string, error?: unknown) => void;
   claimIntervalMs: number;
+  idempotencyTtlMs: number;
   concurrency: { max: number; perOwner: number; queue: number };
   resolveInstance: ((cls: abstract new (...args: never[]) => unknown) => object) | undefined;
 }
@@ -105,6 +109,7 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     storeTimeoutMs: c.storeTimeoutMs ?? 5_000,
     onWarning: c.onWarning ?? emitSmartAsyncWarning,
     claimIntervalMs: c.claimIntervalMs ?? 1_000,
+    idempotencyTtlMs: c.idempotencyTtlMs ?? 86_400_000,
     concurrency: {
       max: c.concurrency?.max ?? Infinity,
       perOwner: c.concurrency?.perOwner ?? Infinity,

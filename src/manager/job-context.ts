@@ -40,6 +40,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Owner of the jobs these calls create. */
   owner?: string;
+  /** The idempotency key of the decorated call made inside (one run per key; see the README). */
+  idempotencyKey?: string;
   /**
    * The caller's signal (an HTTP request's, say): it aborts the inline attempt (the call rejects
    * with its reason and the work's signal is aborted). Once a call has become a job, the signal
@@ -59,6 +61,7 @@ export const callOptionsSchema = z
     jobLabel: z.string().min(1).optional(),
     timeoutMs: positiveMs.optional(),
     owner: z.string().min(1).optional(),
+    idempotencyKey: z.string().min(1).max(255).optional(),
     signal: z.instanceof(AbortSignal).optional(),
     onProgress: z.custom<(p: { current: number; total?: number; message?: string }) => void>((v) => typeof v === 'function').optional(),
     manager: z

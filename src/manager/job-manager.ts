@@ -10,7 +10,7 @@ import {
   StoreUnavailableError,
 } from '../common/errors';
 import { newJobId } from '../job/job-id';
-import { JobHandedBackError } from '../common/errors';
+import { IdempotencyKeyReusedError, JobHandedBackError } from '../common/errors';
 import { RunContext, runInContext } from './job-context';
 import {
   ACTIVE_STATUSES,
@@ -37,6 +37,7 @@ import { toJsonResult } from '../job/serialise';
 import { emptyCounts, hasClaims, hasLeases, type JobStore } from '../stores/job-store';
 import { expectOf, retries, retryPatch, runOf, handBackPatch } from './attempts';
 import { Admission, type Ticket } from './admission';
+import { checkKey, keyScope, outcomeOf } from './idempotency';
 import { Claimer } from './claimer';
 import { defaultInstance } from './container';
 import { findTarget, knownTargets } from './targets';
@@ -88,6 +89,25 @@ function holding<T>(work: () => Promise<T> | T, ticket: Ticket): () => Promise<T
     Promise.resolve(out).then(ticket.release, ticket.release);
     return out;
   };
+}
+
+/** A new job record of a call, with no id taken yet by any store. */
+function newRecord(ctx: RunContext, status: 'pending' | 'running', owner: string | undefined, startedAt: number | null): JobRecord {
+  const now = isoTime();
+  const job: JobRecord = {
+    id: newJobId(),
+    label: ctx.label,
+    status,
+    created_at: now,
+    started_at: startedAt === null ? null : isoTime(startedAt),
+    completed_at: null,
+    updated_at: now,
+    result: null,
+    error: null,
+    progress: ctx.progress,
+  };
+  if (owner !== undefined) job.owner = owner;
+  return job;
 }
 
 /** The limits as `health()` shows them (`null` where none is set). */
@@ -211,6 +231,7 @@ export class JobManager {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const ctx = new RunContext(opts.label, opts.onProgress, opts.durable);
+    if (opts.idempotencyKey !== undefined) return this.launchKeyed(work, ctx, opts, timeoutMs);
     if (!this.admission) return opts.asyncMode ? this.launchPending(work, ctx, opts.owner) : this.launchInline(work, ctx, opts, timeoutMs);
     // Admission: the call holds a slot while its work runs; without a free one it waits (owners in turn).
     let ticket: Ticket;
@@ -223,6 +244,95 @@ export class JobManager {
     if (opts.asyncMode) return this.launchPending(held, ctx, opts.owner, ticket);
     if (ticket.granted) return this.launchInline(held, ctx, opts, timeoutMs);
     return this.launchWhenAdmitted(held, ctx, opts, timeoutMs, ticket);
+  }
+
+  /**
+   * A call with an idempotency key: its job is reserved before the work starts (one store write,
+   * even when it then finishes inline; its outcome is stored too). A repeated call never runs the
+   * work again: it answers as the first call would now — the stored value or error, the value if
+   * the job settles within this call's budget, else the same ticket. The same key with other
+   * arguments is `IDEMPOTENCY_KEY_REUSED`.
+   */
+  private async launchKeyed<T>(
+    work: () => Promise<T> | T,
+    ctx: RunContext,
+    opts: LaunchOptions,
+    timeoutMs: number,
+  ): Promise<SmartResult<T>> {
+    const t0 = Date.now();
+    const key = checkKey(opts.idempotencyKey);
+    const reserve = this.store.reserve?.bind(this.store);
+    if (!reserve) throw new SmartAsyncConfigError(`The ${this.store.kind} store does not keep idempotency keys (it has no \`reserve\`)`);
+    const fingerprint = opts.fingerprint ?? '';
+    const ticket = this.admission?.enter(opts.owner); // a refusal writes nothing
+    const pending = opts.asyncMode === true || (ticket !== undefined && !ticket.granted);
+    const job = newRecord(ctx, pending ? 'pending' : 'running', opts.owner, pending ? null : t0);
+    job.idempotency = { key, scope: keyScope(opts.owner, opts.durable?.call.target ?? opts.label, key), fingerprint };
+    const local = new LocalJob(job.id, ctx, t0, job.status as 'pending' | 'running');
+    if (ctx.durable) this.makeDurable(job, local, ctx.durable);
+    let reserved: { job: JobRecord; created: boolean };
+    try {
+      reserved = await this.read('reserve an idempotency key', () =>
+        reserve(job, this.liveness?.lease(), this.config.idempotencyTtlMs, Date.now()),
+      );
+    } catch (e) {
+      ticket?.release();
+      throw e;
+    }
+    if (!reserved.created) {
+      ticket?.release();
+      const held = reserved.job;
+      if (held.idempotency?.fingerprint !== fingerprint) {
+        throw new IdempotencyKeyReusedError(
+          `Idempotency key \`${key.slice(0, 100)}\` was used for another call (other arguments) of ${held.label}; job ${held.id} is that call's`,
+        );
+      }
+      return this.answerWithin(held.id, timeoutMs - (Date.now() - t0), undefined) as Promise<SmartResult<T>>;
+    }
+    // This call holds the key: its work runs here, now or when its slot comes.
+    local.stored = true;
+    this.local.set(job.id, local);
+    ctx.jobId = job.id;
+    ctx.onReport = this.onReport;
+    this.retention.start();
+    this.events.created(job);
+    const held = ticket ? holding(work, ticket) : work;
+    if (pending) {
+      void (ticket ? this.runWhenAdmitted(local, held, ticket) : this.runPending(local, held));
+      if (opts.asyncMode) return makeTicket(job.id, 'pending');
+      return this.answerWithin(job.id, timeoutMs - (Date.now() - t0), undefined) as Promise<SmartResult<T>>;
+    }
+    let outcome: { ok: boolean; value: unknown } | undefined;
+    this.start(ctx, held).then(
+      (value) => ((outcome = { ok: true, value }), this.settleSafely(local, 'completed', value)),
+      (error: unknown) => ((outcome = { ok: false, value: error }), this.settleSafely(local, 'failed', error)),
+    );
+    return this.answerWithin(job.id, timeoutMs - (Date.now() - t0), () => outcome) as Promise<SmartResult<T>>;
+  }
+
+  /**
+   * Answers for a keyed job within `budgetMs`: once it ends, its outcome (the work's own value or
+   * error when it ran in this call, else the stored one); if it is still active then, its ticket.
+   */
+  private async answerWithin(
+    id: string,
+    budgetMs: number,
+    own: (() => { ok: boolean; value: unknown } | undefined) | undefined,
+  ): Promise<unknown> {
+    let job: JobRecord;
+    try {
+      job = await this.wait(id, { timeoutMs: Math.max(0, budgetMs) });
+    } catch (e) {
+      if (!(e instanceof JobWaitTimeoutError)) throw e;
+      const now = await this.get(id);
+      return makeTicket(id, now?.status === 'pending' ? 'pending' : 'running');
+    }
+    const mine = own?.();
+    if (mine && (job.status === 'completed' || job.status === 'failed')) {
+      if (mine.ok) return mine.value;
+      throw mine.value;
+    }
+    return outcomeOf(job);
   }
 
   /**
@@ -584,20 +694,7 @@ export class JobManager {
     reject: (e: unknown) => void,
     then?: (local: LocalJob) => void,
   ): LocalJob {
-    const now = isoTime();
-    const job: JobRecord = {
-      id: newJobId(),
-      label: ctx.label,
-      status,
-      created_at: now,
-      started_at: startedAt === null ? null : isoTime(startedAt),
-      completed_at: null,
-      updated_at: now,
-      result: null,
-      error: null,
-      progress: ctx.progress,
-    };
-    if (owner !== undefined) job.owner = owner;
+    const job = newRecord(ctx, status, owner, startedAt);
     const local = new LocalJob(job.id, ctx, startedAt ?? Date.now(), status);
     if (ctx.durable) this.makeDurable(job, local, ctx.durable);
     this.local.set(job.id, local);
