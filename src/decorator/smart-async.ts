@@ -172,7 +172,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
       }
       // A durable call is checked and copied as data now, before any work starts; so are a keyed call's arguments.
       const key = call?.idempotencyKey ?? (own.idempotencyKey ? own.idempotencyKey(...args) : undefined);
-      const json = target || key !== undefined ? callArgs(args) : undefined;
+      const json = target ? callArgs(args) : undefined;
       const durable = target && {
         call: { target: target.name, args: json! },
         attempts: target.attempts,
@@ -188,7 +188,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         onProgress: call?.onProgress,
         durable,
         idempotencyKey: key,
-        fingerprint: key !== undefined ? fingerprintOf(json!) : undefined,
+        fingerprint: key !== undefined ? fingerprintOf(json ?? args) : undefined,
       });
     } catch (e) {
       return Promise.reject(e);

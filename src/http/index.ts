@@ -8,6 +8,7 @@
 export { httpReply, errorReply, activeHeaders, sendNode, type HttpReply, type HttpReplyOptions } from './reply';
 export { JobRoutes, JOB_ROUTES, jobsRequest, type JobRoute, type JobRoutesOptions, type JobsRequest } from './routes';
 export type { OwnerRule } from './owner';
+export { callOptionsOf, type CallOptionsOfOptions } from './call-options';
 export { dashboardHandler, type DashboardHandler, type DashboardOptions } from './dashboard';
 export { expressJobs, sendExpress, type ExpressLikeRequest, type ExpressLikeResponse, type ExpressLikeRouter } from './express';
 export { fastifyJobs, sendFastify, type FastifyLikeInstance, type FastifyLikeReply, type FastifyLikeRequest } from './fastify';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { JobCancelledError, SmartAsyncConfigError, StaleJobError } from '../common/errors';
+import { ArgsNotSerialisableError, JobCancelledError, SmartAsyncConfigError, StaleJobError } from '../common/errors';
 import { show } from '../common/validation';
 import type { JobRecord } from '../job/types';
 
@@ -23,9 +23,19 @@ export function keyScope(owner: string | undefined, name: string, key: string): 
   return sha256(JSON.stringify([owner ?? null, name, key]));
 }
 
-/** @internal A fingerprint of a call's arguments (JSON, already checked to round-trip). */
-export function fingerprintOf(json: unknown[]): string {
-  return sha256(JSON.stringify(json));
+/**
+ * @internal A fingerprint of a call's arguments: a hash of their JSON (class instances such as
+ * DTOs by their own fields).
+ * @throws ArgsNotSerialisableError when they have no JSON (a BigInt, a cycle).
+ */
+export function fingerprintOf(args: readonly unknown[]): string {
+  try {
+    return sha256(JSON.stringify(args));
+  } catch (e) {
+    throw new ArgsNotSerialisableError(
+      `A call with an idempotency key needs arguments JSON can write: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 /**

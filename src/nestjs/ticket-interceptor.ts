@@ -1,6 +1,6 @@
 import { HttpException, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, map, throwError, type Observable } from 'rxjs';
-import { isJobTicket, SmartAsyncError, viewerOf, withCallOptions } from '../index';
+import { isJobTicket, SmartAsyncConfigError, SmartAsyncError, viewerOf, withCallOptions } from '../index';
 import { errorReply, httpReply } from '../http';
 import { pinStatus } from './http-response';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
@@ -34,8 +34,15 @@ export class SmartAsyncTicketInterceptor implements NestInterceptor {
     if (typeof raw.once === 'function') raw.once('close', () => ac.abort(new Error('The client closed the request')));
     const rule = this.options.owner;
     const owner = typeof rule === 'function' ? viewerOf(rule(http.getRequest())).owner : undefined;
+    const key = http.getRequest<{ headers?: Record<string, unknown> }>().headers?.['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
+      const reply = errorReply(new SmartAsyncConfigError('The Idempotency-Key header must be one value of 1 to 255 characters'));
+      return throwError(() => new HttpException(reply.body as Record<string, unknown>, reply.status));
+    }
     // The handler runs inside these options: Nest binds its async context where handle() is called.
-    const handled = withCallOptions({ owner, signal: ac.signal }, () => next.handle()).pipe(
+    const handled = withCallOptions({ owner, signal: ac.signal, ...(key !== undefined ? { idempotencyKey: key } : {}) }, () =>
+      next.handle(),
+    ).pipe(
       // The library's errors answer as the jobs routes do (SMART_ASYNC_CONFIG → 400, STORE_UNAVAILABLE → 503
       // with Retry-After, …, body { error: { code, message } }); anything else is left to Nest.
       catchError((e: unknown) => {

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { currentJobManager, jobContext, SmartAsync, SmartAsyncConfigError, withCallOptions, type SmartResult } from '../../src';
 import {
+  callOptionsOf,
+  errorReply,
   expressJobs,
   fastifyJobs,
   httpReply,
@@ -225,4 +227,56 @@ test('the routes refuse to be made without an owner rule', () => {
   return expect(fastifyJobs({ get: () => undefined, delete: () => undefined, post: () => undefined }, {} as never)).rejects.toThrow(
     SmartAsyncConfigError,
   );
+});
+
+test('callOptionsOf: the Idempotency-Key header makes a retrying client get the first answer (the work runs once); the owner rule; a bad key is 400; the same key with other arguments 422', async () => {
+  useHarness({ closeGraceMs: 50 });
+  let runs = 0;
+  class Payments {
+    @SmartAsync({ timeoutMs: 2_000 })
+    async pay(body: { cents: number }): Promise<SmartResult<{ paid: number; run: number }>> {
+      runs++;
+      await sleep(20);
+      return { paid: body.cents, run: runs };
+    }
+  }
+  const payments = new Payments();
+  const express = require('express') as typeof import('express');
+  const app = express();
+  app.use(express.json());
+  app.post('/pay', async (req, res) => {
+    try {
+      const value = await withCallOptions(callOptionsOf(req, { owner: ownerOf }), () => payments.pay(req.body));
+      sendExpress(res, httpReply(value, { jobsPath: '/jobs' }));
+    } catch (e) {
+      sendExpress(res, errorReply(e));
+    }
+  });
+  const server: Server = await new Promise((r) => {
+    const s = app.listen(0, '127.0.0.1', () => r(s));
+  });
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const pay = (key: string, cents: number, user = 'ann'): Promise<Response> =>
+      fetch(`${base}/pay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user': user, 'idempotency-key': key },
+        body: JSON.stringify({ cents }),
+      });
+    const answers = await Promise.all([pay('pay-1', 500), pay('pay-1', 500), pay('pay-1', 500)]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(await Promise.all(answers.map((r) => r.json()))).toEqual(Array(3).fill({ paid: 500, run: 1 }));
+    expect(runs).toBe(1);
+    expect((await pay('pay-1', 500, 'bob')).status).toBe(200); // another owner, another key
+    expect(runs).toBe(2);
+    const reused = await pay('pay-1', 900);
+    expect(reused.status).toBe(422);
+    expect(await reused.json()).toMatchObject({ error: { code: 'IDEMPOTENCY_KEY_REUSED' } });
+    const bad = await pay('x'.repeat(300), 1);
+    expect(bad.status).toBe(400);
+    expect(runs).toBe(2);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

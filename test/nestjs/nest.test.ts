@@ -286,3 +286,25 @@ test('a durable method’s retry runs on the app’s own provider, from Nest’s
     await app.close();
   }
 });
+
+test('the Idempotency-Key header: a retried request gets the first answer and the work runs once; a bad key is 400', async () => {
+  const { url, app } = await create();
+  const send = (key: string, ms: number): Promise<Response> =>
+    fetch(`${url}/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'ann', 'idempotency-key': key },
+      body: JSON.stringify({ ms }),
+    });
+  const first = await send('nest-1', 5);
+  const second = await send('nest-1', 5);
+  expect(first.status).toBe(200);
+  expect(await second.json()).toEqual(await first.json());
+  const jobs = await app.get(JobManager).list({});
+  expect(jobs.filter((j) => j.idempotency?.key === 'nest-1')).toHaveLength(1);
+  const slow = await send('nest-2', 400);
+  expect(slow.status).toBe(202);
+  const slowAgain = await send('nest-2', 400);
+  expect(slowAgain.status).toBe(202);
+  expect(((await slowAgain.json()) as { job_id: string }).job_id).toBe(((await slow.json()) as { job_id: string }).job_id);
+  expect((await send('y'.repeat(300), 5)).status).toBe(400);
+});

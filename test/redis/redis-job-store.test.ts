@@ -336,3 +336,22 @@ describe('filtered lists read their own indexes', () => {
     }
   });
 });
+
+test('idempotency across processes: two managers on one Redis, one key at the same instant — the work runs once, every caller gets its value', async () => {
+  const p = prefix();
+  const a = manager(p);
+  const b = manager(p);
+  let runs = 0;
+  const work = async (): Promise<string> => {
+    runs++;
+    await sleep(50);
+    return 'once';
+  };
+  const call = (m: JobManager): Promise<unknown> =>
+    m.launch(work, { label: 'pay', idempotencyKey: 'redis-race', fingerprint: 'f', timeoutMs: 2_000 });
+  expect(await Promise.all([call(a), call(b), call(a), call(b)])).toEqual(['once', 'once', 'once', 'once']);
+  expect(runs).toBe(1);
+  await expect(b.launch(work, { label: 'pay', idempotencyKey: 'redis-race', fingerprint: 'other' })).rejects.toMatchObject({
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  });
+});
