@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { benchDashboard } from './dashboard';
 import { benchDurable } from './durable';
+import { benchFrontDoor } from './front-door';
 import { benchFileStore } from './file-store';
 import { benchInline } from './inline';
 import { benchMemoryStore } from './memory-store';
@@ -21,6 +22,7 @@ const sections: Record<string, () => Promise<void>> = {
   file: benchFileStore,
   redis: benchRedis,
   durable: benchDurable,
+  'front-door': benchFrontDoor,
   dashboard: benchDashboard,
 };
 

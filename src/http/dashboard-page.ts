@@ -32,7 +32,8 @@ h1 { font-size: 18px; margin: 0; flex: 1 1 auto; }
 form { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; width: 100%; }
 label { color: var(--muted); font-size: 12px; display: flex; gap: 4px; align-items: center; }
 select, input { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-radius: 6px; background: var(--card); color: var(--fg); }
-#count { margin-left: auto; color: var(--muted); font-size: 12px; }
+#count { color: var(--muted); font-size: 12px; }
+#door { margin-left: auto; color: var(--muted); font-size: 12px; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 420px); }
 main.nodetail { grid-template-columns: minmax(0, 1fr); }
 #list { padding: 8px 16px; }
@@ -137,6 +138,16 @@ const SCRIPT = `
     const q = new URLSearchParams(); const s = $('status').value, l = $('label').value.trim();
     if (s) q.set('status', s); if (l) q.set('label', l); q.set('limit', $('limit').value); return q;
   }
+  // Admission, when the app limits it: running, waiting and refused calls; unclaimed durable jobs.
+  async function door() {
+    const res = await fetch('api/door').catch(() => null);
+    const d = res && res.ok ? await res.json().catch(() => null) : null;
+    const parts = [];
+    if (d && d.admission) parts.push('running ' + d.admission.running + (d.admission.max ? '/' + d.admission.max : ''), 'waiting ' + d.admission.waiting, 'refused ' + d.admission.refused);
+    if (d && d.unclaimed) parts.push(d.unclaimed + ' unclaimed');
+    $('door').textContent = parts.join(' · ');
+  }
+  door(); setInterval(door, 2000);
   function connect() {
     if (source) source.close();
     history.replaceState(null, '', '?' + query());
@@ -189,7 +200,7 @@ export function dashboardPage(options: DashboardPageOptions): string {
     <label>Status <select id="status"><option value="">all</option><option value="pending,running">active</option>${statuses}</select></label>
     <label>Label <input id="label" type="search" maxlength="200" placeholder="exact label"></label>
     <label>Show <select id="limit"><option>50</option><option selected>200</option><option>1000</option></select></label>
-    <span id="count"></span>
+    <span id="door"></span><span id="count"></span>
   </form>
 </header>
 <main class="nodetail"><div id="list" role="list"></div><aside id="detail" hidden></aside></main>

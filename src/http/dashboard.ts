@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendNode, type HttpReply } from './reply';
 import { JobRoutes, type JobsRequest } from './routes';
 import { dashboardPage } from './dashboard-page';
-import { SmartAsyncConfigError, type JobManager, type JobRecord, type Viewer } from '../index';
+import { currentJobManager, SmartAsyncConfigError, type JobManager, type JobRecord, type Viewer } from '../index';
 import { viewerFor, type OwnerRule } from './owner';
 
 /** Options of `dashboardHandler()`. */
@@ -78,6 +78,14 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
     }
   };
 
+  /** The manager's door (admission counts and unclaimed durable jobs): numbers only, no job of anyone's. */
+  function door(res: ServerResponse): void {
+    (options.manager ?? currentJobManager())
+      .health()
+      .then((h) => sendNode(res, { status: 200, headers: {}, body: { admission: h.admission ?? null, unclaimed: h.unclaimed ?? 0 } }))
+      .catch(() => internal(res));
+  }
+
   function route(req: Req, res: ServerResponse, next?: (error?: unknown) => void): void {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -104,6 +112,7 @@ export function dashboardHandler<Req extends IncomingMessage = IncomingMessage>(
       return void res.end(page);
     }
     if (path === '/api/jobs' && req.method === 'GET') return answer({ method: 'GET', query });
+    if (path === '/api/door' && req.method === 'GET') return void door(res);
     if (path === '/api/events' && req.method === 'GET')
       return feeds.subscribe(req, res, viewerFor(options.owner, req), pick(query, ['status', 'label', 'limit']));
     const m = /^\/api\/jobs\/([^/]{1,100})(\/cancel|\/retry)?$/.exec(path);

@@ -221,3 +221,28 @@ test('20 live pages that never read: one store read per refresh for them all, an
   expect(lists).toBeLessThanOrEqual(ticks * 1.2); // not 20 reads per refresh
   expect(growthMb).toBeLessThan(40); // 300 changing jobs x 20 stalled pages grew it by ~180 MB in 5 s before
 }, 60_000);
+
+test('api/door: the manager’s admission counts (running, waiting, refused) and unclaimed durable jobs, numbers only', async () => {
+  const limited = new JobManager(new MemoryJobStore(), { closeGraceMs: 0, onWarning: () => undefined, concurrency: { max: 1, queue: 1 } });
+  const app = express();
+  app.use('/ui', dashboardHandler({ manager: limited, owner: 'none' }));
+  const srv = await new Promise<Server>((r) => {
+    const s = app.listen(0, '127.0.0.1', () => r(s));
+  });
+  try {
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/ui/api/door`;
+    const hold = (): Promise<unknown> => limited.launch(() => sleep(300), { label: 'hold', asyncMode: true });
+    await hold();
+    await hold();
+    await expect(hold()).rejects.toMatchObject({ code: 'JOB_REJECTED' });
+    expect(await (await fetch(url)).json()).toEqual({
+      admission: { running: 1, waiting: 1, refused: 1, max: 1, perOwner: null, queue: 1 },
+      unclaimed: 0,
+    });
+    expect(await (await fetch(`${base}/jobs-ui/api/door`)).json()).toEqual({ admission: null, unclaimed: 0 }); // no limits set
+  } finally {
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+    await limited.close();
+  }
+});
