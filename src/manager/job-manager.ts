@@ -271,12 +271,20 @@ export class JobManager {
     const local = new LocalJob(job.id, ctx, t0, job.status as 'pending' | 'running');
     if (ctx.durable) this.makeDurable(job, local, ctx.durable);
     let reserved: { job: JobRecord; created: boolean };
+    let reserving: Promise<{ job: JobRecord; created: boolean }> | undefined;
     try {
-      reserved = await this.read('reserve an idempotency key', () =>
-        reserve(job, this.liveness?.lease(), this.config.idempotencyTtlMs, Date.now()),
+      reserved = await this.read(
+        'reserve an idempotency key',
+        () => (reserving = reserve(job, this.liveness?.lease(), this.config.idempotencyTtlMs, Date.now())),
       );
     } catch (e) {
       ticket?.release();
+      // A reservation that lands after its deadline is withdrawn at once, and frees its key: the client's retry runs the work.
+      if (reserving)
+        this.withdraw(
+          job.id,
+          reserving.then((r) => (r.created ? undefined : Promise.reject(new Error('not created')))),
+        );
       throw e;
     }
     if (!reserved.created) {

@@ -132,7 +132,9 @@ if idem_key then
     local held_key = prefix .. ':job:' .. held
     local s = status_of(held_key)
     local settled_ms = redis.call('ZSCORE', settled_key, held)
-    if s and (is_active(s) or (settled_ms and tonumber(settled_ms) > tonumber(created_ms) - ttl)) then return '=' .. record_json(held_key) end
+    -- a withdrawn job (its call was refused: STORE_UNAVAILABLE) does not hold the key
+    local withdrawn = s == 'cancelled' and string.find(redis.call('HGET', held_key, 'error') or '', '"code":"STORE_UNAVAILABLE"', 1, true)
+    if s and not withdrawn and (is_active(s) or (settled_ms and tonumber(settled_ms) > tonumber(created_ms) - ttl)) then return '=' .. record_json(held_key) end
   end
 end
 local status

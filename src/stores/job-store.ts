@@ -124,6 +124,7 @@ export interface JobStore {
 
 /** Whether the job holding an idempotency scope still holds it at `now`: active, or settled less than `ttlMs` ago. */
 export function holdsScope(job: JobRecord, ttlMs: number, now: number): boolean {
+  if (job.status === 'cancelled' && job.error?.code === 'STORE_UNAVAILABLE') return false; // withdrawn: its call was refused
   return isActive(job.status) || Date.parse(job.completed_at ?? job.updated_at) > now - ttlMs;
 }
 

@@ -212,6 +212,28 @@ describe('outages and partitions', () => {
     expect(aborted).toBe(false); // asyncMode: the work never started
   });
 
+  test("a key whose reservation missed its deadline: STORE_UNAVAILABLE, the work not started; the late reservation is withdrawn and the client's retry runs the work once", async () => {
+    const p = prefix();
+    const proxy = new TcpProxy(6379);
+    const port = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const m = manager({ prefix: p, connection: `redis://127.0.0.1:${port}`, leaseMs: 5_000 }, { storeTimeoutMs: 300 });
+    await m.health();
+    let runs = 0;
+    const work = async (): Promise<string> => (runs++, 'paid');
+    proxy.pause();
+    await expect(m.launch(work, { label: 'pay', idempotencyKey: 'k-late', fingerprint: 'f' })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    expect(runs).toBe(0);
+    proxy.resume(); // the held reservation lands now, and is withdrawn
+    await sleep(300);
+    const [ghost] = await m.list({ label: 'pay' });
+    expect(ghost).toMatchObject({ status: 'cancelled', error: { code: 'STORE_UNAVAILABLE' } });
+    expect(await m.launch(work, { label: 'pay', idempotencyKey: 'k-late', fingerprint: 'f' })).toBe('paid');
+    expect(runs).toBe(1);
+  });
+
   test('an outage longer than 2 s: a wait from another process rides it out and sees the outcome, never JOB_NOT_FOUND', async () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.remove());
