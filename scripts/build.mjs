@@ -32,7 +32,7 @@ execFileSync(
 );
 writeFileSync('dist/esm/package.json', `${JSON.stringify({ type: 'module', sideEffects: false })}\n`);
 
-for (const entry of ['index', 'mcp/index', 'redis/index', 'testing/index', 'http/index', 'nestjs/index']) {
+for (const entry of ['index', 'mcp/index', 'redis/index', 'postgres/index', 'testing/index', 'http/index', 'nestjs/index']) {
   if (!existsSync(`dist/${entry}.js`)) continue;
   writeFileSync(`dist/${entry}.mjs`, "export * from './index.js';\n");
   writeFileSync(`dist/${entry}.d.mts`, "export * from './index.js';\n");

@@ -17,7 +17,7 @@ export { getSmartAsyncMetadata, SMART_ASYNC_METADATA, SMART_ASYNC_DEFAULTS } fro
 export { isJobTicket, SWITCH_MESSAGE } from './job/ticket';
 export { JOB_STORE, SMART_ASYNC_CONFIG } from './manager/tokens';
 export { DEFAULT_TIMEOUT_MS, type SmartAsyncConfig } from './manager/config';
-export { type SmartAsyncOptions } from './decorator/options';
+export { type SmartAsyncOptions, type DurableOptions } from './decorator/options';
 export { formatDuration, parseEnvDuration } from './common/durations';
 export { MemoryJobStore } from './stores/memory-job-store';
 export { FileJobStore, type FileJobStoreOptions } from './stores/file-job-store';

@@ -9,7 +9,7 @@ import { dirname, join, normalize, relative } from 'node:path';
  */
 const src = join(__dirname, '..', '..', 'src');
 const CORE = ['common', 'job', 'stores', 'manager', 'decorator', 'index'];
-const INTEGRATIONS = ['http', 'mcp', 'redis', 'nestjs', 'cli', 'testing'];
+const INTEGRATIONS = ['http', 'mcp', 'redis', 'postgres', 'nestjs', 'cli', 'testing'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { FileJobStore, MemoryJobStore } from '../../src';
+import { Pool } from 'pg';
+import { PostgresJobStore } from '../../src/postgres';
 import { RedisJobStore } from '../../src/redis';
 import { describeJobStore } from '../../src/testing';
 import { TableJobStore } from '../../samples/custom-store';
@@ -19,7 +21,14 @@ afterAll(async () => {
     if (keys.length > 0) await admin.del(...keys);
   }
   await admin.quit();
+  const pg = new Pool({ connectionString: PG_URL });
+  for (const s of schemas) await pg.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await pg.end();
 });
+
+/** The machine's PostgreSQL (trust auth); each store of the suite gets a schema of its own, dropped after. */
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const schemas: string[] = [];
 
 describeJobStore('MemoryJobStore', () => new MemoryJobStore(), { claims: true, idempotency: true });
 
@@ -53,3 +62,18 @@ describeJobStore(
 );
 
 describeJobStore('samples/custom-store.ts', () => new TableJobStore(), { leases: true });
+
+describeJobStore(
+  'PostgresJobStore',
+  () => {
+    const schema = `conf_${randomUUID().slice(0, 8)}`;
+    schemas.push(schema);
+    return new PostgresJobStore({ connection: PG_URL, schema, onWarning: () => undefined });
+  },
+  {
+    leases: true,
+    claims: true,
+    idempotency: true,
+    openAgain: (s) => new PostgresJobStore({ connection: PG_URL, schema: (s as PostgresJobStore).schema, onWarning: () => undefined }),
+  },
+);
