@@ -2,7 +2,7 @@
 /**
  * The `smart-async` command: see a store's jobs from a terminal or a browser.
  *
- *   smart-async jobs list|show <id>|watch|cancel <id>|prune|health  --file <dir> | --redis <url> [--prefix <p>] [--json]
+ *   smart-async jobs list|show <id>|watch|cancel <id>|retry <id>|prune|health  --file <dir> | --redis <url> [--prefix <p>] | --postgres <url> [--schema <s>] [--json]
  *   smart-async dashboard --port <n>  (same store flags)
  */
 import { createServer } from 'node:http';
@@ -48,9 +48,11 @@ const duration = (value: string): number => {
 /** Adds the store flags (and --json) to a command. */
 function storeFlags(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--file <dir>', 'a FileJobStore directory').conflicts('redis'))
-    .option('--redis <url>', 'a RedisJobStore, e.g. redis://127.0.0.1:6379')
+    .addOption(new Option('--file <dir>', 'a FileJobStore directory').conflicts(['redis', 'postgres']))
+    .addOption(new Option('--redis <url>', 'a RedisJobStore, e.g. redis://127.0.0.1:6379').conflicts('postgres'))
     .option('--prefix <prefix>', 'the Redis key prefix (default: smart-async)')
+    .option('--postgres <url>', 'a PostgresJobStore, e.g. postgres://user@127.0.0.1:5432/app')
+    .option('--schema <schema>', 'the PostgreSQL schema (default: smart_async)')
     .option('--timeout <ms>', 'how long a store call may take', positiveInt('--timeout', 600_000), 3_000)
     .option('--json', 'print JSON (for scripts)');
 }

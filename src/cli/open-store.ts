@@ -7,6 +7,8 @@ export interface StoreFlags {
   file?: string;
   redis?: string;
   prefix?: string;
+  postgres?: string;
+  schema?: string;
   /** How long a store call may take, in ms. */
   timeout?: number;
 }
@@ -25,8 +27,9 @@ export interface OpenStore {
 
 const warn = (message: string): void => void process.stderr.write(`smart-async: warning: ${message}\n`);
 
-function makeStore(flags: StoreFlags): { store: JobStore; name: string } {
-  if (flags.file !== undefined && flags.redis !== undefined) throw new CliError('Name one store: --file <dir> or --redis <url>, not both');
+function makeStore(flags: StoreFlags, warn: (message: string) => void): { store: JobStore; name: string } {
+  if ([flags.file, flags.redis, flags.postgres].filter((f) => f !== undefined).length > 1)
+    throw new CliError('Name one store: --file <dir>, --redis <url> or --postgres <url>');
   if (flags.file !== undefined) {
     const path = resolve(flags.file);
     const name = `the file store at ${path}`;
@@ -60,7 +63,28 @@ function makeStore(flags: StoreFlags): { store: JobStore; name: string } {
       throw new CliError(`Cannot open ${name}: ${(e as Error).message}`);
     }
   }
-  throw new CliError('Name a store: --file <dir> or --redis <url> (see --help)');
+  if (flags.postgres !== undefined) {
+    const schema = flags.schema ?? 'smart_async';
+    const name = `the PostgreSQL store at ${redact(flags.postgres)} (schema ${schema})`;
+    let postgres: typeof import('../postgres');
+    try {
+      postgres = require('../postgres') as typeof import('../postgres');
+    } catch {
+      throw new CliError('--postgres needs pg: npm install pg');
+    }
+    try {
+      const timeout = flags.timeout ?? 3_000;
+      const store = new postgres.PostgresJobStore({
+        connection: { connectionString: flags.postgres, connectionTimeoutMillis: timeout, query_timeout: timeout },
+        schema,
+        onWarning: warn,
+      });
+      return { store, name };
+    } catch (e) {
+      throw new CliError(`Cannot open ${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new CliError('Name a store: --file <dir>, --redis <url> or --postgres <url> (see --help)');
 }
 
 /** A Redis URL without its password. */
@@ -80,11 +104,12 @@ function redact(url: string): string {
  * @throws CliError naming the store.
  */
 export async function openStore(flags: StoreFlags): Promise<OpenStore> {
-  const { store, name } = makeStore(flags);
-  // Until the store answered once, warnings are held back: a store that cannot be opened is one line, not three.
+  // Until the store answered once, warnings (the store's and the manager's) are held back: a store
+  // that cannot be opened is one line, not three.
   const held: string[] = [];
   let opened = false;
   const onWarning = (message: string): void => (opened ? warn(message) : void held.push(message));
+  const { store, name } = makeStore(flags, onWarning);
   const manager = new JobManager(store, { storeTimeoutMs: flags.timeout ?? 3_000, closeGraceMs: 0, onWarning });
   try {
     await manager.list({ limit: 1 });

@@ -72,7 +72,8 @@ function redact(connection: PostgresJobStoreOptions['connection']): string {
       return '(a connection string that is not a URL)';
     }
   }
-  return connection instanceof Pool ? '(the given pool)' : '(pool options)';
+  if (connection instanceof Pool) return '(the given pool)';
+  return typeof connection?.connectionString === 'string' ? redact(connection.connectionString) : '(pool options)';
 }
 
 /** The columns a record is indexed by (the record itself is kept whole, as JSON). */

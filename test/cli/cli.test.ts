@@ -226,7 +226,7 @@ describe('a store that cannot be opened', () => {
     expect(b.code).toBe(1);
     expect(b.stderr).toContain(`Cannot open the file store at ${__filename}: not a directory`);
     expect(c.code).toBe(1);
-    expect(c.stderr).toContain('Name a store: --file <dir> or --redis <url>');
+    expect(c.stderr).toContain('Name a store: --file <dir>, --redis <url> or --postgres <url>');
     expect(d.code).toBe(1);
     expect(e.code).toBe(1);
     expect(e.stderr).toContain('unknown status "bogus"');
@@ -402,3 +402,35 @@ test('jobs retry: a durable job that failed runs again as a new job (retry_of); 
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+describe('PostgreSQL store', () => {
+  const url = 'postgres://postgres@127.0.0.1:5432/postgres';
+  test('list and show over --postgres --schema; a database that does not answer is one line and exit 1 within --timeout, the password hidden', async () => {
+    const { PostgresJobStore } = await import('../../src/postgres');
+    const { Pool } = await import('pg');
+    const schema = `cli_${randomUUID().slice(0, 8)}`;
+    const manager = new JobManager(new PostgresJobStore({ connection: url, schema }), { closeGraceMs: 0 });
+    try {
+      const ticket = (await manager.launch(async () => ({ rows: 3 }), { label: 'pg report', asyncMode: true })) as { job_id: string };
+      await manager.wait(ticket.job_id, { timeoutMs: 5_000 });
+      const list = await cli(['jobs', 'list', '--postgres', url, '--schema', schema, '--json']);
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.stdout) as JobRecord[]).map((j) => [j.id, j.status])).toEqual([[ticket.job_id, 'completed']]);
+      const show = await cli(['jobs', 'show', ticket.job_id, '--postgres', url, '--schema', schema]);
+      expect(show.stdout).toMatch(/result\s+\{"rows":3\}/);
+      const port = await freePort();
+      const started = Date.now();
+      const down = await cli(['jobs', 'list', '--postgres', `postgres://app:secret@127.0.0.1:${port}/app`, '--timeout', '1000']);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain(`Cannot open the PostgreSQL store at postgres://app:***@127.0.0.1:${port}/app (schema smart_async)`);
+      expect(down.stderr).not.toContain('secret');
+      expect(down.stderr.trim().split('\n')).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await manager.close();
+      const pool = new Pool({ connectionString: url });
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+    }
+  }, 60_000);
+});
