@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { FileJobStore, isFinal, isoTime, JobManager, type JobRecord, type JobStore } from '../../src';
+import { Pool } from 'pg';
+import { PostgresJobStore } from '../../src/postgres';
 import { RedisJobStore } from '../../src/redis';
 import { compileFixtures } from '../support/build';
 import { exited } from '../support/child';
@@ -83,9 +85,21 @@ async function worker(place: Place, effects: string, args: string[], ready: RegE
 
 const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 
+function postgresPlace(): Place {
+  const schema = `durable_${randomUUID().slice(0, 8)}`;
+  const url = 'postgres://postgres@127.0.0.1:5432/postgres';
+  cleanups.push(async () => {
+    const pool = new Pool({ connectionString: url });
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  });
+  return { name: 'postgres', arg: `postgres:${url}|${schema}`, open: () => new PostgresJobStore({ connection: url, schema, leaseMs: 1_000, onWarning: () => undefined }) };
+}
+
 describe.each([
   ['file store', filePlace],
   ['Redis', redisPlace],
+  ['PostgreSQL', postgresPlace],
 ])('%s', (_, makePlace) => {
   test('a process killed with SIGKILL mid-work: another process finishes its durable job (attempt 2, its result), the step is not run again, settled once', async () => {
     const place = makePlace();
