@@ -327,6 +327,8 @@ export class PostgresJobStore implements JobStore {
   private migrate(): Promise<void> {
     this.ready ??= (async () => {
       const c = await this.pool.connect();
+      const lost = (): void => undefined;
+      c.on('error', lost);
       try {
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`smart-async:migrate:${this.schema}`]);
@@ -345,6 +347,7 @@ export class PostgresJobStore implements JobStore {
         await c.query('ROLLBACK').catch(() => undefined);
         throw e;
       } finally {
+        c.off('error', lost);
         c.release();
       }
     })().catch((e: unknown) => {
@@ -354,18 +357,28 @@ export class PostgresJobStore implements JobStore {
     return this.ready;
   }
 
+  /** A statement outside a transaction; a read whose connection the server ended (a restart) is tried once more on a fresh one. */
   private async query(
     what: string,
     sql: string,
     params: unknown[],
   ): Promise<{ rows: Array<Record<string, unknown>>; rowCount: number | null }> {
-    return this.run(what, async () => this.pool.query(sql, params));
+    return this.run(what, async () => {
+      try {
+        return await this.pool.query(sql, params);
+      } catch (e) {
+        if (!sql.startsWith('SELECT') || !connectionLost(e)) throw e;
+        return this.pool.query(sql, params);
+      }
+    });
   }
 
   /** Runs `fn` in one transaction on one connection. */
   private tx<T>(what: string, fn: (c: Queryable) => Promise<T>): Promise<T> {
     return this.run(what, async () => {
       const c = await this.pool.connect();
+      const lost = (): void => undefined; // a connection that dies mid-transaction fails its query; its 'error' event must not crash the process
+      c.on('error', lost);
       try {
         await c.query('BEGIN');
         const out = await fn(c);
@@ -375,6 +388,7 @@ export class PostgresJobStore implements JobStore {
         await c.query('ROLLBACK').catch(() => undefined);
         throw e;
       } finally {
+        c.off('error', lost);
         c.release();
       }
     });
@@ -474,6 +488,16 @@ export class PostgresJobStore implements JobStore {
       return undefined;
     }
   }
+}
+
+/** Whether an error says the connection was ended under the query (a server restart, a dropped socket). */
+function connectionLost(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  return (
+    err?.code === '57P01' ||
+    err?.code === 'ECONNRESET' ||
+    (typeof err?.message === 'string' && /Connection terminated|terminating connection/.test(err.message))
+  );
 }
 
 /**

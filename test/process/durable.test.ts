@@ -93,7 +93,11 @@ function postgresPlace(): Place {
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   });
-  return { name: 'postgres', arg: `postgres:${url}|${schema}`, open: () => new PostgresJobStore({ connection: url, schema, leaseMs: 1_000, onWarning: () => undefined }) };
+  return {
+    name: 'postgres',
+    arg: `postgres:${url}|${schema}`,
+    open: () => new PostgresJobStore({ connection: url, schema, leaseMs: 1_000, onWarning: () => undefined }),
+  };
 }
 
 describe.each([
