@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { container } from 'tsyringe';
 import { FileJobStore, JOB_STORE, JobManager, SMART_ASYNC_CONFIG, SmartAsync, type JobStore } from '../src';
+import { PostgresJobStore } from '../src/postgres';
 import { RedisJobStore } from '../src/redis';
 
 export class Noop {
@@ -15,7 +16,9 @@ export class Noop {
 const where = process.argv[2]!;
 const store: JobStore = where.startsWith('file:')
   ? new FileJobStore({ path: where.slice(5), watchIntervalMs: 20 })
-  : new RedisJobStore({ connection: where.slice(6).split('|')[0], prefix: where.slice(6).split('|')[1] });
+  : where.startsWith('postgres:')
+    ? new PostgresJobStore({ connection: where.slice(9).split('|')[0], schema: where.slice(9).split('|')[1] })
+    : new RedisJobStore({ connection: where.slice(6).split('|')[0], prefix: where.slice(6).split('|')[1] });
 container.register(JOB_STORE, { useValue: store });
 container.register(SMART_ASYNC_CONFIG, { useValue: { claimIntervalMs: 1_000 } });
 const manager = container.resolve(JobManager);

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { FileJobStore, isoTime, type JobRecord, type JobStore } from '../src';
+import { Pool } from 'pg';
+import { PostgresJobStore } from '../src/postgres';
 import { RedisJobStore } from '../src/redis';
 import { heading, percentile, row, sleep } from './common';
 
@@ -69,6 +71,20 @@ export async function benchDurable(rounds = 40): Promise<void> {
   } finally {
     await file.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+  const pgUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+  const schema = `bench_claim_${randomUUID().slice(0, 8)}`;
+  const pg = new PostgresJobStore({ connection: pgUrl, schema });
+  try {
+    const lat = await claimLatency(`postgres:${pgUrl}|${schema}`, pg, rounds);
+    row(['postgres', percentile(lat, 50), percentile(lat, 99), lat.at(-1)!, lat.length]);
+  } catch {
+    row(['postgres', 'skipped (no PostgreSQL on 127.0.0.1:5432)', '', '', '']);
+  } finally {
+    await pg.close();
+    const pool = new Pool({ connectionString: pgUrl });
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await pool.end();
   }
   const admin = new Redis({ lazyConnect: true, maxRetriesPerRequest: 1 });
   try {

@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { benchDashboard } from './dashboard';
 import { benchDurable } from './durable';
+import { benchPostgres } from './postgres-store';
 import { benchFrontDoor } from './front-door';
 import { benchFileStore } from './file-store';
 import { benchInline } from './inline';
@@ -21,6 +22,7 @@ const sections: Record<string, () => Promise<void>> = {
   memory: benchMemoryStore,
   file: benchFileStore,
   redis: benchRedis,
+  postgres: benchPostgres,
   durable: benchDurable,
   'front-door': benchFrontDoor,
   dashboard: benchDashboard,
