@@ -47,6 +47,13 @@ test('the Redis sample shares jobs between two workers and a client that cancels
   expect(out).toMatch(/worker-b-job-2\s+completed/);
 });
 
+test('the PostgreSQL sample: a durable job of a killed process is finished by another (attempt 2), and a retry with the same idempotency key gets that job', async () => {
+  const out = await sample('samples/postgres-durable.ts');
+  expect(out).toContain('process A: killed');
+  expect(out).toContain('a client retrying with the same key gets the same job: true');
+  expect(out).toContain('process B finished it: completed {"region":"eu","rows":8000} (attempt 2; before: stale)');
+});
+
 test('the custom store sample gets crash detection from its leases: a silent runner’s job goes stale, a live one completes', async () => {
   const out = await sample('samples/custom-store.ts');
   expect(out).toMatch(/crashed-worker-job: stale \(JOB_STALE: The process running this job stopped renewing its lease/);
