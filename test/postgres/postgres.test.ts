@@ -193,3 +193,18 @@ test('a PostgreSQL restart loses no acknowledged job: tickets handed out before 
   expect((await m.health()).counts.completed).toBe(21);
   void jobContext;
 }, 60_000);
+
+test('bad options are refused with SMART_ASYNC_CONFIG; a bad URL or credentials are STORE_UNAVAILABLE, the password never shown', async () => {
+  for (const options of [{ schema: 'Bad-Name' }, { schema: 'x'.repeat(64) }, { leaseMs: 10 }, { connection: 42 }, { other: true }]) {
+    expect(() => new PostgresJobStore(options as never)).toThrow(expect.objectContaining({ code: 'SMART_ASYNC_CONFIG' }));
+  }
+  const wrong = new JobManager(new PostgresJobStore({ connection: 'postgres://nobody:hunter2@127.0.0.1:5432/no_such_db' }), {
+    onWarning: () => undefined,
+    storeTimeoutMs: 3_000,
+  });
+  cleanups.push(() => wrong.close());
+  const err = (await wrong.list().catch((e: unknown) => e)) as Error & { code: string };
+  expect(err.code).toBe('STORE_UNAVAILABLE');
+  expect(err.message).not.toContain('hunter2');
+  expect(err.message).toContain('postgres://nobody:***@127.0.0.1:5432/no_such_db');
+});
