@@ -325,32 +325,19 @@ export class PostgresJobStore implements JobStore {
 
   /** Creates the schema and migrates it, once per store (several processes at once are serialised by an advisory lock). */
   private migrate(): Promise<void> {
-    this.ready ??= (async () => {
-      const c = await this.pool.connect();
-      const lost = (): void => undefined;
-      c.on('error', lost);
-      try {
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`smart-async:migrate:${this.schema}`]);
-        await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-        await c.query(
-          `CREATE TABLE IF NOT EXISTS "${this.schema}".migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-        );
-        const { rows } = await c.query(`SELECT coalesce(max(version), 0) AS v FROM "${this.schema}".migrations`);
-        for (const m of MIGRATIONS) {
-          if (m.version <= (rows[0].v as number)) continue;
-          await c.query(m.sql(this.schema));
-          await c.query(`INSERT INTO "${this.schema}".migrations (version) VALUES ($1)`, [m.version]);
-        }
-        await c.query('COMMIT');
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        c.off('error', lost);
-        c.release();
+    this.ready ??= this.inTransaction(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`smart-async:migrate:${this.schema}`]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS "${this.schema}".migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await c.query(`SELECT coalesce(max(version), 0) AS v FROM "${this.schema}".migrations`);
+      for (const m of MIGRATIONS) {
+        if (m.version <= (rows[0].v as number)) continue;
+        await c.query(m.sql(this.schema));
+        await c.query(`INSERT INTO "${this.schema}".migrations (version) VALUES ($1)`, [m.version]);
       }
-    })().catch((e: unknown) => {
+    }).catch((e: unknown) => {
       this.ready = undefined; // tried again by the next call
       throw e;
     });
@@ -373,25 +360,28 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
-  /** Runs `fn` in one transaction on one connection. */
+  /** Runs `fn` in one transaction, once migrated; failures become STORE_UNAVAILABLE. */
   private tx<T>(what: string, fn: (c: Queryable) => Promise<T>): Promise<T> {
-    return this.run(what, async () => {
-      const c = await this.pool.connect();
-      const lost = (): void => undefined; // a connection that dies mid-transaction fails its query; its 'error' event must not crash the process
-      c.on('error', lost);
-      try {
-        await c.query('BEGIN');
-        const out = await fn(c);
-        await c.query('COMMIT');
-        return out;
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        c.off('error', lost);
-        c.release();
-      }
-    });
+    return this.run(what, () => this.inTransaction(fn));
+  }
+
+  /** Runs `fn` in one transaction on one connection of the pool. */
+  private async inTransaction<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    const lost = (): void => undefined; // a connection that dies mid-transaction fails its query; its 'error' event must not crash the process
+    c.on('error', lost);
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.off('error', lost);
+      c.release();
+    }
   }
 
   /** Runs a database call once migrated; failures become STORE_UNAVAILABLE (bad data stays STORE_CORRUPT). */
