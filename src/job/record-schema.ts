@@ -37,6 +37,7 @@ export const jobRecordSchema = z.object({
     .optional(),
   steps: z.record(z.string(), z.unknown()).optional(),
   retry_of: z.string().optional(),
+  trace: z.object({ traceparent: z.string().max(100) }).optional(),
   idempotency: z.object({ key: z.string(), scope: z.string(), fingerprint: z.string() }).optional(),
 });
 

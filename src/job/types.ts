@@ -59,6 +59,8 @@ export interface JobRecord {
   steps?: Record<string, unknown>;
   /** A job started by `retry()`: the id of the job it retries. */
   retry_of?: string;
+  /** The trace context of the call that made the job (W3C `traceparent`): a later attempt elsewhere links to it. */
+  trace?: { traceparent: string };
   /** A call made with an idempotency key: the key, its scope (owner and label, hashed) and the arguments' fingerprint. */
   idempotency?: IdempotencyRecord;
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseOrThrow, positiveMs } from '../common/validation';
 import type { JobManager } from './job-manager';
 import type { DurableLaunch, JobProgress } from '../job/types';
+import type { CallTrace } from './telemetry';
 
 /** What the work of a decorated call sees of itself, through `jobContext()`. */
 export interface JobContext {
@@ -80,6 +81,8 @@ export class RunContext implements JobContext {
   steps: Record<string, unknown> | undefined;
   /** Set by the JobManager once a durable call is a stored job: stores a completed step. */
   saveStep: ((ctx: RunContext) => Promise<void>) | undefined = undefined;
+  /** The call's telemetry, when on. */
+  trace: CallTrace | undefined = undefined;
   /** Step names used in this attempt. */
   private stepsRun: Set<string> | undefined; // made at the first step: most calls take none
   private controller: AbortController | undefined = undefined;

@@ -39,11 +39,12 @@ import { expectOf, retries, retryPatch, runOf, handBackPatch } from './attempts'
 import { Admission, type Ticket } from './admission';
 import { checkKey, keyScope, outcomeOf } from './idempotency';
 import { Claimer } from './claimer';
+import { Telemetry, type CallTrace } from './telemetry';
 import { defaultInstance } from './container';
 import { findTarget, knownTargets } from './targets';
 import { DEFAULT_BACKOFF } from '../job/call';
 import { MemoryJobStore } from '../stores/memory-job-store';
-import { makeTicket } from '../job/ticket';
+import { isJobTicket, makeTicket } from '../job/ticket';
 import { JOB_STORE, SMART_ASYNC_CONFIG } from './tokens';
 import type {
   DurableLaunch,
@@ -155,6 +156,8 @@ export class JobManager {
   private readonly claimer: Claimer | undefined;
   /** Concurrency limits and fair queueing, when `concurrency` sets a limit. */
   private readonly admission: Admission | undefined;
+  /** OpenTelemetry spans and metrics, when the app registered a provider. */
+  private readonly telemetry: Telemetry;
 
   /**
    * @param store where jobs are kept @default new MemoryJobStore()
@@ -164,6 +167,7 @@ export class JobManager {
   constructor(store: JobStore = new MemoryJobStore(), config: SmartAsyncConfig = {}) {
     this.store = store;
     this.config = resolveConfig(config);
+    this.telemetry = new Telemetry(this.warn);
     this.inProcess = store.inProcess === true;
     this.createNow = typeof store.createNow === 'function' ? store.createNow.bind(store) : undefined;
     const admission = new Admission(this.config.concurrency);
@@ -217,6 +221,21 @@ export class JobManager {
    * @throws SmartAsyncConfigError on bad options; StoreUnavailableError when the job cannot be stored or the manager is closed; the signal's reason when it aborts the inline attempt.
    */
   launch<T>(work: () => Promise<T> | T, opts: LaunchOptions): Promise<SmartResult<T>> {
+    const trace = this.telemetry.call(opts.label);
+    if (!trace) return this.launchCall(work, opts, undefined);
+    return this.launchCall(work, opts, trace).then(
+      (value) => {
+        trace.end(isJobTicket(value) ? 'ticket' : 'inline', isJobTicket(value) ? value.job_id : undefined);
+        return value;
+      },
+      (error: unknown) => {
+        trace.end('error', undefined, error);
+        throw error;
+      },
+    );
+  }
+
+  private launchCall<T>(work: () => Promise<T> | T, opts: LaunchOptions, trace: CallTrace | undefined): Promise<SmartResult<T>> {
     if (this.closing) return Promise.reject(new StoreUnavailableError('JobManager is closed'));
     const timeoutMs = opts.timeoutMs ?? this.config.defaultTimeoutMs;
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
@@ -231,6 +250,7 @@ export class JobManager {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const ctx = new RunContext(opts.label, opts.onProgress, opts.durable);
+    ctx.trace = trace;
     if (opts.idempotencyKey !== undefined) return this.launchKeyed(work, ctx, opts, timeoutMs);
     if (!this.admission) return opts.asyncMode ? this.launchPending(work, ctx, opts.owner) : this.launchInline(work, ctx, opts, timeoutMs);
     // Admission: the call holds a slot while its work runs; without a free one it waits (owners in turn).
@@ -656,9 +676,9 @@ export class JobManager {
 
   // ---- the two tiers ---------------------------------------------------------------------
 
-  private start<T>(ctx: RunContext, work: () => Promise<T> | T): Promise<T> {
+  private start<T>(ctx: RunContext, work: () => Promise<T> | T, context = ctx.trace?.context): Promise<T> {
     try {
-      return Promise.resolve(runInContext(ctx, work));
+      return Promise.resolve(context ? this.telemetry.within(context, () => runInContext(ctx, work)) : runInContext(ctx, work));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -704,6 +724,7 @@ export class JobManager {
   ): LocalJob {
     const job = newRecord(ctx, status, owner, startedAt);
     const local = new LocalJob(job.id, ctx, startedAt ?? Date.now(), status);
+    this.traceJob(job, local);
     if (ctx.durable) this.makeDurable(job, local, ctx.durable);
     this.local.set(job.id, local);
     ctx.jobId = job.id;
@@ -716,7 +737,7 @@ export class JobManager {
       resolve(makeTicket(job.id, status));
     };
     const failed = (e: unknown): void => {
-      this.drop(local);
+      this.drop(local, 'refused');
       ctx.abort(new JobCancelledError('The job could not be stored'));
       reject(storeError(e, 'create a job'));
     };
@@ -768,7 +789,7 @@ export class JobManager {
     try {
       const running = await this.writeStart(local);
       if (!running) {
-        if (local.tracked) this.drop(local); // cancelled (or gone) before it started
+        if (local.tracked) this.drop(local, 'cancelled'); // cancelled (or gone) before it started
         return false;
       }
       local.started = true;
@@ -811,7 +832,7 @@ export class JobManager {
             )
           : undefined;
         if (job) {
-          this.drop(local);
+          this.drop(local, job.status, outcome === 'failed' ? value : undefined);
           if (retry && job.run_at) this.claimer?.pokeAt(Date.parse(job.run_at));
           return this.announce(job);
         }
@@ -820,13 +841,13 @@ export class JobManager {
         const current = await this.storeCall('read a job', () => this.store.get(local.id));
         if (!local.tracked) break;
         if (current === undefined) {
-          this.drop(local);
+          this.drop(local, 'lost');
           this.warn(`Job ${local.id} ${outcome} but its record is gone from the store (deleted or lost); the outcome is not stored`, value);
           return this.events.lost(local.id, new JobNotFoundError(local.id));
         }
         if (isFinal(current.status)) {
           if (current.status === 'stale') return this.fence(local, current, outcome);
-          this.drop(local);
+          this.drop(local, current.status);
           return this.announce(current);
         }
         // A durable run whose record moved on (requeued after a lost lease, claimed elsewhere) is over here.
@@ -894,6 +915,9 @@ export class JobManager {
         : undefined;
     const ctx = new RunContext(job.label, undefined, launch, job.steps);
     const local = new LocalJob(job.id, ctx, job.started_at ? Date.parse(job.started_at) : Date.now(), 'running');
+    const traced = this.telemetry.claimed(job.label, job.id, job.attempt ?? 1, job.trace?.traceparent);
+    local.jobTrace = traced.trace;
+    this.telemetry.active('running', 1);
     local.stored = true;
     local.durable = runOf(job, target ?? { backoff: DEFAULT_BACKOFF, retryOn: undefined });
     ctx.jobId = job.id;
@@ -907,7 +931,7 @@ export class JobManager {
       const self = target.isStatic ? target.cls : (this.config.resolveInstance ?? defaultInstance)(target.cls);
       return target.method.apply(self, job.call!.args);
     };
-    this.start(ctx, ticket ? holding(run, ticket) : run).then(
+    this.start(ctx, ticket ? holding(run, ticket) : run, traced.context).then(
       (value) => this.settleSafely(local, 'completed', value),
       (error: unknown) => this.settleSafely(local, 'failed', error),
     );
@@ -927,7 +951,7 @@ export class JobManager {
   private fence(local: LocalJob, job: JobRecord, outcome?: string): void {
     const reason = new StaleJobError(job.error?.message ?? 'The job went stale');
     local.fenced = reason;
-    this.drop(local);
+    this.drop(local, 'stale');
     local.ctx.abort(reason);
     if (outcome) this.lateOutcome(local, outcome);
     else
@@ -942,7 +966,7 @@ export class JobManager {
     const local = this.local.get(job.id);
     if (!local) return;
     if (job.status === 'stale') return this.fence(local, job);
-    this.drop(local);
+    this.drop(local, job.status);
     local.ctx.abort(new JobCancelledError(job.error?.message ?? 'Job cancelled'));
   }
 
@@ -974,9 +998,23 @@ export class JobManager {
     if (this.events.observe(job)) this.retention.noteSettled();
   }
 
-  private drop(local: LocalJob): void {
+  private drop(local: LocalJob, status = 'ended', error?: unknown): void {
     if (this.local.get(local.id) === local) this.local.delete(local.id);
+    if (local.tracked) {
+      local.jobTrace?.end(status, error);
+      this.telemetry.active(local.started ? 'running' : 'pending', -1);
+    }
     local.untrack();
+  }
+
+  /** A job made of a call here: its first attempt's span (a child of the call span), its trace context in the record. */
+  private traceJob(job: JobRecord, local: LocalJob): void {
+    const trace = local.ctx.trace;
+    if (trace) {
+      local.jobTrace = trace.switched(job.id, 1);
+      job.trace = { traceparent: trace.traceparent() };
+    }
+    this.telemetry.active(job.status === 'running' ? 'running' : 'pending', 1);
   }
 
   /** Called by a job's context after each progress report: one function for every job. */
@@ -1007,6 +1045,7 @@ export class JobManager {
 
   private async shutdown(): Promise<void> {
     await this.claimer?.stop(); // no new work from the queue
+    this.telemetry.stop();
     const grace = Array.from(this.local.values(), (j) => j.done());
     if (grace.length > 0) {
       let t: NodeJS.Timeout | undefined;
@@ -1028,7 +1067,7 @@ export class JobManager {
       const marked = await local
         .enqueue(() => this.storeCall('mark a job at close', () => this.store.update(local.id, patch, expectOf(run, ACTIVE_STATUSES))))
         .catch((e: unknown) => this.warn(`Could not ${handBack ? 'hand back' : 'mark stale'} job ${local.id} at close`, e));
-      this.drop(local);
+      this.drop(local, handBack ? 'handed back' : 'stale');
       if (marked) this.announce(marked); // listeners and waiters hear of it too
     });
     const rest = Promise.all(marks)
@@ -1054,7 +1093,7 @@ export class JobManager {
 
   /** Every store call goes through here: with a deadline (`storeTimeoutMs` unless shorter), unless the store is in-process. */
   private readonly storeCall = <T>(what: string, op: () => Promise<T>, deadlineMs: number = this.config.storeTimeoutMs): Promise<T> =>
-    this.inProcess ? op() : withDeadline(op, deadlineMs, what);
+    this.telemetry.store(what, this.inProcess ? op() : withDeadline(op, deadlineMs, what));
 
   /**
    * A read for a caller: after the first lease sweep (so jobs of dead processes read as stale),

@@ -1,4 +1,5 @@
 import type { DurableRun } from './attempts';
+import type { JobTrace } from './telemetry';
 import type { RunContext } from './job-context';
 
 /** The write chain of a job whose record was stored synchronously. */
@@ -23,6 +24,8 @@ export class LocalJob {
   fenced: Error | undefined = undefined;
   /** A durable job's run: its policy and attempt (the fencing token of its writes). */
   durable: DurableRun | undefined = undefined;
+  /** The span of this attempt, when telemetry is on. */
+  jobTrace: JobTrace | undefined = undefined;
   /** Called once when the job stops being tracked: close() waits on these. */
   private onDone: Array<() => void> | undefined = undefined;
 
