@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseOrThrow, positiveMs } from '../common/validation';
 import type { JobManager } from './job-manager';
 import type { DurableLaunch, JobProgress } from '../job/types';
-import type { CallTrace } from './telemetry';
+import type { CallTrace } from './traces';
 
 /** What the work of a decorated call sees of itself, through `jobContext()`. */
 export interface JobContext {

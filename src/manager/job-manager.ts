@@ -39,7 +39,8 @@ import { expectOf, retries, retryPatch, runOf, handBackPatch } from './attempts'
 import { Admission, type Ticket } from './admission';
 import { checkKey, keyScope, outcomeOf } from './idempotency';
 import { Claimer } from './claimer';
-import { Telemetry, type CallTrace } from './telemetry';
+import { Telemetry } from './telemetry';
+import type { CallTrace } from './traces';
 import { defaultInstance } from './container';
 import { findTarget, knownTargets } from './targets';
 import { DEFAULT_BACKOFF } from '../job/call';

@@ -1,5 +1,5 @@
 import type { DurableRun } from './attempts';
-import type { JobTrace } from './telemetry';
+import type { JobTrace } from './traces';
 import type { RunContext } from './job-context';
 
 /** The write chain of a job whose record was stored synchronously. */

@@ -1,4 +1,5 @@
 import type { Attributes, Context, Counter, Histogram, Span, SpanContext, Tracer, UpDownCounter } from '@opentelemetry/api';
+import type { CallTrace, JobTrace } from './traces';
 
 /** `@opentelemetry/api`, when installed (an optional peer): loaded once, on first use. */
 type Api = typeof import('@opentelemetry/api');
@@ -45,23 +46,6 @@ function switchingSpan(first: Span): Span & { target: Span } {
     recordException: (e: never, t?: never) => s.target.recordException(e, t),
   };
   return s as unknown as Span & { target: Span };
-}
-
-/** @internal A call's telemetry: its span, and the context its work runs in. */
-export interface CallTrace {
-  /** The context of the work (its parent: the call span, then the job span). */
-  readonly context: Context;
-  /** Ends the call span: `inline` (a value), `ticket`, or `error`. */
-  end(outcome: 'inline' | 'ticket' | 'error', jobId?: string, error?: unknown): void;
-  /** The call span's context, kept in the record so a later attempt elsewhere links to it. */
-  traceparent(): string;
-  /** At the switch: the job span of the first attempt, a child of the call span; the work's spans go under it from now on. */
-  switched(jobId: string, attempt: number): JobTrace;
-}
-
-/** @internal An attempt's job span. */
-export interface JobTrace {
-  end(status: string, error?: unknown): void;
 }
 
 const NO_JOB: JobTrace = { end: () => undefined };
@@ -176,9 +160,9 @@ export class Telemetry {
   }
 
   /** Runs `fn` in `context` when there is one. */
-  within<T>(context: Context | undefined, fn: () => T): T {
-    const a = context && api();
-    return a ? a.context.with(context!, fn) : fn();
+  within<T>(context: unknown, fn: () => T): T {
+    const a = context !== undefined && api();
+    return a ? a.context.with(context as Context, fn) : fn();
   }
 
   private startCall(label: string): CallTrace {

@@ -101,6 +101,14 @@ test('the tarball holds the build, the types and the docs, and no sources or tes
     ]),
   );
   expect(files.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
+  // no declaration a consumer loads needs an optional peer of the core (@opentelemetry/api): only the private telemetry file names it
+  const declarations = files.filter((f) => f.endsWith('.d.ts') && !f.endsWith('/manager/telemetry.d.ts'));
+  const needing = declarations.filter((f) =>
+    /from '(@opentelemetry\/api|\.\/telemetry)'/.test(
+      readFileSync(join(work, 'node_modules', 'smart-async', f.replace(/^package\//, '')), 'utf8'),
+    ),
+  );
+  expect(needing).toEqual([]);
   // every picture the README shows by a relative path is in the package (npm renders the README from it)
   const images = Array.from(
     readFileSync(join(root, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\((?!https?:)([^)\s]+)\)/g),
