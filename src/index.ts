@@ -4,6 +4,7 @@ export { SmartAsync, SmartAsyncDefaults, type SmartAsyncMethodDecorator, type Sm
 export { JobManager } from './manager/job-manager';
 export { jobContext, withCallOptions, type JobContext, type CallOptions } from './manager/job-context';
 export { jobStatus } from './manager/job-status';
+export type { SmartAsyncLogger } from './manager/job-log';
 export { canList, canSee, EVERY_JOB, viewerOf, type Viewer } from './manager/viewer';
 export {
   configureSmartAsync,

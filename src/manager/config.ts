@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SmartAsyncLogger } from './job-log';
 import { emitSmartAsyncWarning, parseOrThrow, positiveMs, warningSinkSchema } from '../common/validation';
 
 /** Built-in budget of the inline attempt when nothing else sets one: 50 s (MCP clients give up at 60 s). */
@@ -24,6 +25,9 @@ export const configSchema = z
     onWarning: warningSinkSchema.optional(),
     claimIntervalMs: positiveMs.optional(),
     idempotencyTtlMs: positiveMs.optional(),
+    logger: z
+      .custom<SmartAsyncLogger>((v) => typeof (v as { warn?: unknown } | null)?.warn === 'function', 'a logger with warn(fields, message)')
+      .optional(),
     concurrency: z
       .object({
         max: z.number().int().positive().optional(),
@@ -65,6 +69,13 @@ export interface SmartAsyncConfig {
    * failed and is being retried. @default process.emitWarning (code `SMART_ASYNC`)
    */
   onWarning?: (message: string, error?: unknown) => void;
+  /**
+   * A pino-style logger (`warn`, and `info`/`debug` when it has them, each `(fields, message)`):
+   * warnings go to its `warn` instead of `onWarning`, and each attempt's transitions (started,
+   * settled, retried, handed back) to `info`, with the job's id, label and attempt. The NestJS
+   * module sets Nest's `Logger`.
+   */
+  logger?: SmartAsyncLogger;
   /** How long after its job settled an idempotency key still answers with that job's outcome. @default 86400000 (24 h) */
   idempotencyTtlMs?: number;
   /** How often a manager claims due durable jobs (sooner when it hears one became due). @default 1000 */
@@ -93,6 +104,7 @@ export interface ResolvedConfig {
   onWarning: (message: string, error?: unknown) => void;
   claimIntervalMs: number;
   idempotencyTtlMs: number;
+  logger: SmartAsyncLogger | undefined;
   concurrency: { max: number; perOwner: number; queue: number };
   resolveInstance: ((cls: abstract new (...args: never[]) => unknown) => object) | undefined;
 }
@@ -110,6 +122,7 @@ export function resolveConfig(config: SmartAsyncConfig | undefined): ResolvedCon
     onWarning: c.onWarning ?? emitSmartAsyncWarning,
     claimIntervalMs: c.claimIntervalMs ?? 1_000,
     idempotencyTtlMs: c.idempotencyTtlMs ?? 86_400_000,
+    logger: c.logger,
     concurrency: {
       max: c.concurrency?.max ?? Infinity,
       perOwner: c.concurrency?.perOwner ?? Infinity,

@@ -39,6 +39,7 @@ import { expectOf, retries, retryPatch, runOf, handBackPatch } from './attempts'
 import { Admission, type Ticket } from './admission';
 import { checkKey, keyScope, outcomeOf } from './idempotency';
 import { Claimer } from './claimer';
+import { JobLog } from './job-log';
 import { Telemetry } from './telemetry';
 import type { CallTrace } from './traces';
 import { defaultInstance } from './container';
@@ -159,6 +160,8 @@ export class JobManager {
   private readonly admission: Admission | undefined;
   /** OpenTelemetry spans and metrics, when the app registered a provider. */
   private readonly telemetry: Telemetry;
+  /** Warnings and attempt transitions: the configured logger, else `onWarning`. */
+  private readonly log: JobLog;
 
   /**
    * @param store where jobs are kept @default new MemoryJobStore()
@@ -168,6 +171,7 @@ export class JobManager {
   constructor(store: JobStore = new MemoryJobStore(), config: SmartAsyncConfig = {}) {
     this.store = store;
     this.config = resolveConfig(config);
+    this.log = new JobLog(this.config.logger, this.config.onWarning);
     this.telemetry = new Telemetry(this.warn);
     this.inProcess = store.inProcess === true;
     this.createNow = typeof store.createNow === 'function' ? store.createNow.bind(store) : undefined;
@@ -919,6 +923,10 @@ export class JobManager {
     const traced = this.telemetry.claimed(job.label, job.id, job.attempt ?? 1, job.trace?.traceparent);
     local.jobTrace = traced.trace;
     this.telemetry.active('running', 1);
+    this.log.transition(
+      { jobId: job.id, label: job.label, attempt: job.attempt, status: 'running' },
+      'smart-async job claimed: attempt started',
+    );
     local.stored = true;
     local.durable = runOf(job, target ?? { backoff: DEFAULT_BACKOFF, retryOn: undefined });
     ctx.jobId = job.id;
@@ -1004,6 +1012,10 @@ export class JobManager {
     if (local.tracked) {
       local.jobTrace?.end(status, error);
       this.telemetry.active(local.started ? 'running' : 'pending', -1);
+      this.log.transition(
+        { jobId: local.id, label: local.ctx.label, attempt: local.durable?.attempt, status },
+        `smart-async job ${status}`,
+      );
     }
     local.untrack();
   }
@@ -1016,6 +1028,10 @@ export class JobManager {
       job.trace = { traceparent: trace.traceparent() };
     }
     this.telemetry.active(job.status === 'running' ? 'running' : 'pending', 1);
+    this.log.transition(
+      { jobId: job.id, label: job.label, attempt: job.attempt, status: job.status },
+      `smart-async job ${job.status === 'running' ? 'switched to the background' : 'created'}`,
+    );
   }
 
   /** Called by a job's context after each progress report: one function for every job. */
@@ -1089,7 +1105,7 @@ export class JobManager {
   /** Problems no caller can see (listener errors, failed background writes) go to `onWarning`. */
   private readonly warn = (message: string, e?: unknown): void => {
     const text = e === undefined ? message : `${message}: ${toJobError(e).message}`;
-    this.config.onWarning(text, e); // made safe by the config's schema: it neither throws nor rejects
+    this.log.warn(message, e, text); // the logger's warn, else onWarning (made safe by the config's schema)
   };
 
   /** Every store call goes through here: with a deadline (`storeTimeoutMs` unless shorter), unless the store is in-process. */

@@ -11,7 +11,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, ModuleRef } from '@nestjs/core';
-import { bindJobManager, JobManager, MemoryJobStore, SmartAsyncConfigError } from '../index';
+import { bindJobManager, JobManager, MemoryJobStore, SmartAsyncConfigError, type SmartAsyncLogger } from '../index';
 import { jobsController } from './jobs-controller';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
 import { SMART_ASYNC_JOBS_PATH, SmartAsyncTicketInterceptor } from './ticket-interceptor';
@@ -112,6 +112,7 @@ export class SmartAsyncModule {
         useFactory: (o: SmartAsyncModuleOptions, moduleRef: ModuleRef) =>
           new JobManager(o.store ?? new MemoryJobStore(), {
             resolveInstance: (cls) => moduleRef.get(cls as Type<object>, { strict: false }),
+            ...(o.config?.onWarning === undefined ? { logger: nestLogger() } : {}), // an app's own onWarning keeps the warnings
             ...o.config,
           }),
       },
@@ -133,6 +134,22 @@ export class SmartAsyncModule {
 }
 Global()(SmartAsyncModule);
 Module({})(SmartAsyncModule);
+
+/** Nest's `Logger` (context `SmartAsync`) as the manager's logger: warnings, and attempt transitions at debug level. */
+function nestLogger(): SmartAsyncLogger {
+  const logger = new Logger('SmartAsync');
+  const line = (fields: Record<string, unknown>, message: string): string => {
+    const { err, ...rest } = fields;
+    const shown = Object.entries(rest).filter(([, v]) => v !== undefined);
+    const tail = shown.length ? ` ${shown.map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : '';
+    return `${message}${tail}${err instanceof Error ? `: ${err.message}` : err !== undefined ? `: ${String(err)}` : ''}`;
+  };
+  return {
+    warn: (fields, message) => logger.warn(line(fields, message)),
+    info: (fields, message) => logger.debug(line(fields, message)),
+    debug: (fields, message) => logger.verbose(line(fields, message)),
+  };
+}
 
 function noOwner(): SmartAsyncConfigError {
   return new SmartAsyncConfigError(

@@ -308,3 +308,28 @@ test('the Idempotency-Key header: a retried request gets the first answer and th
   expect(((await slowAgain.json()) as { job_id: string }).job_id).toBe(((await slow.json()) as { job_id: string }).job_id);
   expect((await send('y'.repeat(300), 5)).status).toBe(400);
 });
+
+test('the module logs through Nest’s Logger: attempt transitions and warnings, with the job’s id and label', async () => {
+  const lines: string[] = [];
+  const capture = {
+    log: (m: unknown, ctx?: unknown) => void lines.push(`log ${String(ctx)} ${String(m)}`),
+    warn: (m: unknown, ctx?: unknown) => void lines.push(`warn ${String(ctx)} ${String(m)}`),
+    error: (m: unknown, ctx?: unknown) => void lines.push(`error ${String(ctx)} ${String(m)}`),
+    debug: (m: unknown, ctx?: unknown) => void lines.push(`debug ${String(ctx)} ${String(m)}`),
+    verbose: (m: unknown, ctx?: unknown) => void lines.push(`verbose ${String(ctx)} ${String(m)}`),
+  };
+  const { app, post } = await start(await NestFactory.create(appModule(new MemoryJobStore()), { logger: capture }));
+  const res = await post({ ms: 300 });
+  const ticket = (await res.json()) as { job_id: string };
+  await app.get(JobManager).wait(ticket.job_id, { timeoutMs: 3_000 });
+  app.get(JobManager).on('settled', () => {
+    throw new Error('listener broke');
+  });
+  await post({ ms: 300 });
+  await sleep(450);
+  expect(lines).toContain(
+    `debug SmartAsync smart-async job switched to the background jobId=${ticket.job_id} label=ReportService.build status=running`,
+  );
+  expect(lines).toContain(`debug SmartAsync smart-async job completed jobId=${ticket.job_id} label=ReportService.build status=completed`);
+  expect(lines.some((l) => l.startsWith("warn SmartAsync A 'settled' listener failed: listener broke"))).toBe(true);
+});

@@ -139,3 +139,48 @@ describe('with a provider', () => {
     expect(byName.get('smart_async.jobs.settled')!.dataPoints.map((p) => p.attributes.status)).toContain('completed');
   });
 });
+
+describe('logs', () => {
+  afterEach(closeHarnesses);
+
+  test('a pino-style logger gets warnings (with err) and each attempt’s transitions (job id, label, attempt, status)', async () => {
+    const entries: Array<[string, Record<string, unknown>, string]> = [];
+    const logger = {
+      warn: (f: Record<string, unknown>, m: string) => void entries.push(['warn', f, m]),
+      info: (f: Record<string, unknown>, m: string) => void entries.push(['info', f, m]),
+    };
+    const { manager } = useHarness({ ...quiet, logger });
+    const t = ticketOf(await manager.launch(() => sleep(40).then(() => 1), { label: 'logged', timeoutMs: 10 }));
+    await manager.wait(t.job_id);
+    manager.on('settled', () => {
+      throw new Error('listener broke');
+    });
+    const u = ticketOf(await manager.launch(async () => 2, { label: 'logged', asyncMode: true }));
+    await manager.wait(u.job_id);
+    await sleep(20);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        ['info', { jobId: t.job_id, label: 'logged', attempt: undefined, status: 'running' }, 'smart-async job switched to the background'],
+        ['info', { jobId: t.job_id, label: 'logged', attempt: undefined, status: 'completed' }, 'smart-async job completed'],
+        ['warn', { err: expect.objectContaining({ message: 'listener broke' }) }, "A 'settled' listener failed"],
+      ]),
+    );
+  });
+
+  test('a logger that throws or rejects never fails a call; it is reported once', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      warn: () => {
+        throw new Error('logger down');
+      },
+      info: async () => Promise.reject(new Error('logger down')),
+    };
+    const { manager } = useHarness({ closeGraceMs: 50, onWarning: (w: string) => void warnings.push(w), logger });
+    for (let i = 0; i < 3; i++) {
+      const t = ticketOf(await manager.launch(async () => i, { label: 'x', asyncMode: true }));
+      expect((await manager.wait(t.job_id)).result).toBe(i);
+    }
+    await sleep(20);
+    expect(warnings.filter((w) => w.includes('logger failed'))).toHaveLength(1);
+  });
+});
