@@ -188,6 +188,7 @@ function smartMethod(original: Method, info: MethodInfo, own: SmartAsyncOptions)
         onProgress: call?.onProgress,
         durable,
         idempotencyKey: key,
+        traceparent: call?.traceparent,
         fingerprint: key !== undefined ? fingerprintOf(json ?? args) : undefined,
       });
     } catch (e) {

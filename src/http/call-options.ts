@@ -43,6 +43,8 @@ export function callOptionsOf<Req extends Pick<IncomingMessage, 'headers'>>(req:
     }
     out.idempotencyKey = header;
   }
+  const traceparent = req.headers.traceparent;
+  if (typeof traceparent === 'string' && traceparent.length <= 100) out.traceparent = traceparent; // continued when no span is active
   const res = options.res ?? (req as { res?: CallOptionsOfOptions<Req>['res'] }).res;
   if (res && typeof res.once === 'function') {
     const ac = new AbortController();

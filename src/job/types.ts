@@ -146,6 +146,8 @@ export interface LaunchOptions {
   idempotencyKey?: string;
   /** The arguments' fingerprint for the key (the same key with other arguments is refused); the decorator fills it. */
   fingerprint?: string;
+  /** A W3C `traceparent` to continue when no span is active (OpenTelemetry). */
+  traceparent?: string;
 }
 
 /** How a durable call is kept and retried (`LaunchOptions.durable`). */

@@ -43,6 +43,8 @@ export interface CallOptions {
   owner?: string;
   /** The idempotency key of the decorated call made inside (one run per key; see the README). */
   idempotencyKey?: string;
+  /** A W3C `traceparent` the calls continue when no span is active (an MCP request's `_meta`, an HTTP header). */
+  traceparent?: string;
   /**
    * The caller's signal (an HTTP request's, say): it aborts the inline attempt (the call rejects
    * with its reason and the work's signal is aborted). Once a call has become a job, the signal
@@ -63,6 +65,7 @@ export const callOptionsSchema = z
     timeoutMs: positiveMs.optional(),
     owner: z.string().min(1).optional(),
     idempotencyKey: z.string().min(1).max(255).optional(),
+    traceparent: z.string().max(100).optional(),
     signal: z.instanceof(AbortSignal).optional(),
     onProgress: z.custom<(p: { current: number; total?: number; message?: string }) => void>((v) => typeof v === 'function').optional(),
     manager: z

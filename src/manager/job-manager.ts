@@ -226,7 +226,7 @@ export class JobManager {
    * @throws SmartAsyncConfigError on bad options; StoreUnavailableError when the job cannot be stored or the manager is closed; the signal's reason when it aborts the inline attempt.
    */
   launch<T>(work: () => Promise<T> | T, opts: LaunchOptions): Promise<SmartResult<T>> {
-    const trace = this.telemetry.call(opts.label);
+    const trace = this.telemetry.call(opts.label, opts.traceparent);
     if (!trace) return this.launchCall(work, opts, undefined);
     return this.launchCall(work, opts, trace).then(
       (value) => {

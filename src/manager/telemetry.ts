@@ -114,9 +114,9 @@ export class Telemetry {
   }
 
   /** The telemetry of a call, or `undefined` when off. Never throws. */
-  call(label: string): CallTrace | undefined {
+  call(label: string, traceparent?: string): CallTrace | undefined {
     if (!this.enabled()) return undefined;
-    return this.guard(() => this.startCall(label));
+    return this.guard(() => this.startCall(label, traceparent));
   }
 
   /** A job span for an attempt run here that began elsewhere (claimed): a new trace linked to the call's. */
@@ -165,9 +165,12 @@ export class Telemetry {
     return a ? a.context.with(context as Context, fn) : fn();
   }
 
-  private startCall(label: string): CallTrace {
+  private startCall(label: string, traceparent: string | undefined): CallTrace {
     const a = api()!;
-    const parent = a.context.active();
+    const active = a.context.active();
+    // A trace handed in (an MCP request's _meta, an HTTP header) is continued when none is active here.
+    const remote = traceparent !== undefined && !a.trace.getSpan(active) ? parseTraceparent(traceparent) : undefined;
+    const parent = remote ? a.trace.setSpanContext(active, remote) : active;
     const span = this.tracer!.startSpan(`smart_async.call ${label}`, { attributes: { 'smart_async.label': label } }, parent);
     const seen = switchingSpan(span);
     const context = a.trace.setSpan(parent, seen);

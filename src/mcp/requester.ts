@@ -19,12 +19,20 @@ export interface RequestView {
   overHttp: boolean;
   signal: AbortSignal | undefined;
   progressToken: string | number | undefined;
+  /** The W3C trace context the client sent in `_meta` (the call continues its trace). */
+  traceparent: string | undefined;
   notify(method: string, params: Record<string, unknown>): Promise<void>;
   /** The per-request client capabilities (protocol 2026-07-28), if the request carried them. */
   clientCapabilities: { extensions?: Record<string, unknown> } | undefined;
 }
 
 const CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+
+/** A `_meta.traceparent` that looks like one (W3C trace context), else `undefined`. */
+const traceparentOf = (meta: { [key: string]: unknown } | undefined): string | undefined => {
+  const t = meta?.traceparent;
+  return typeof t === 'string' && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(t) ? t : undefined;
+};
 
 const isV2 = (x: unknown): x is V2Context => typeof (x as V2Context | null)?.mcpReq === 'object' && (x as V2Context).mcpReq !== null;
 
@@ -37,6 +45,7 @@ export function viewOf(x: ToolExtra | V2Context | Pick<ToolExtra, 'authInfo' | '
       overHttp: x.http !== undefined,
       signal: x.mcpReq.signal,
       progressToken: x.mcpReq._meta?.progressToken,
+      traceparent: traceparentOf(x.mcpReq._meta),
       notify: (method, params) => x.mcpReq.notify({ method, params }),
       clientCapabilities: x.mcpReq.envelope?.[CLIENT_CAPABILITIES] as RequestView['clientCapabilities'],
     };
@@ -48,6 +57,7 @@ export function viewOf(x: ToolExtra | V2Context | Pick<ToolExtra, 'authInfo' | '
     overHttp: e.requestInfo !== undefined,
     signal: e.signal,
     progressToken: e._meta?.progressToken,
+    traceparent: traceparentOf(e._meta),
     notify: (method, params) => (e.sendNotification ? e.sendNotification({ method, params } as never) : Promise.resolve()),
     clientCapabilities: undefined,
   };
@@ -121,7 +131,10 @@ export function callWithRequest<T>(extra: ToolExtra | V2Context, fn: () => T, ex
       timer ??= setTimeout(flush, wait);
     };
   }
-  const result = withCallOptions({ owner: ownerOf(request), signal: request.signal, onProgress, manager, ...extraOptions }, fn);
+  const result = withCallOptions(
+    { owner: ownerOf(request), signal: request.signal, onProgress, manager, traceparent: request.traceparent, ...extraOptions },
+    fn,
+  );
   // The last report goes out before the response; after it, a background job's progress goes to its record only.
   const close = (): void => {
     flush();

@@ -3,7 +3,12 @@ import { context, metrics, trace, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { JobManager, MemoryJobStore, SmartAsync, type SmartResult } from '../../src';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { JobManager, MemoryJobStore, SmartAsync, withCallOptions, type SmartResult } from '../../src';
+import { registerSmartTool } from '../../src/mcp';
 import { ticketOf } from '../fixtures/ticket';
 import { closeHarnesses, sleep, useHarness } from '../support/harness';
 
@@ -119,6 +124,33 @@ describe('with a provider', () => {
     expect(second.spanContext().traceId).not.toBe(call!.spanContext().traceId);
     expect(second.links.map((l) => l.context.spanId)).toEqual([call!.spanContext().spanId]);
     expect(second.attributes['smart_async.status']).toBe('completed');
+  });
+
+  test('a trace handed in continues: withCallOptions({ traceparent }) and an MCP request’s _meta.traceparent', async () => {
+    useHarness(quiet);
+    const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const remote = `00-${traceId}-0102030405060708-01`;
+    class Svc {
+      @SmartAsync({ timeoutMs: 1_000 })
+      async run(_args: { n: number }): Promise<SmartResult<number>> {
+        return 1;
+      }
+    }
+    await withCallOptions({ traceparent: remote }, () => new Svc().run({ n: 1 }));
+    const [call] = named('smart_async.call Svc.run');
+    expect(call!.spanContext().traceId).toBe(traceId);
+    expect(parentOf(call!)).toBe('0102030405060708');
+    spans.reset();
+    const server = new McpServer({ name: 't', version: '1.0.0' });
+    const svc = new Svc();
+    registerSmartTool(server, 'run', { inputSchema: { n: z.number() } }, (args) => svc.run(args));
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'c', version: '1.0.0' });
+    await client.connect(clientSide);
+    await client.callTool({ name: 'run', arguments: { n: 1 }, _meta: { traceparent: remote } });
+    await client.close();
+    expect(named('smart_async.call Svc.run')[0]!.spanContext().traceId).toBe(traceId);
   });
 
   test('the smart_async.* metrics: names, units and attributes', async () => {
