@@ -10,6 +10,7 @@ import { benchDashboard } from './dashboard';
 import { benchDurable } from './durable';
 import { benchPostgres } from './postgres-store';
 import { benchFrontDoor } from './front-door';
+import { benchTelemetry } from './telemetry';
 import { benchFileStore } from './file-store';
 import { benchInline } from './inline';
 import { benchMemoryStore } from './memory-store';
@@ -25,6 +26,7 @@ const sections: Record<string, () => Promise<void>> = {
   postgres: benchPostgres,
   durable: benchDurable,
   'front-door': benchFrontDoor,
+  telemetry: benchTelemetry,
   dashboard: benchDashboard,
 };
 

@@ -54,6 +54,13 @@ test('the PostgreSQL sample: a durable job of a killed process is finished by an
   expect(out).toContain('process B finished it: completed {"region":"eu","rows":8000} (attempt 2; before: stale)');
 });
 
+test('the telemetry sample prints one trace across the switch: the work’s span before it under the call, after it under the job', async () => {
+  const out = await sample('samples/telemetry.ts');
+  expect(out).toMatch(
+    /^POST \/reports \(\d+ ms\)\n {2}smart_async\.call Reports\.build \(\d+ ms\) {2}outcome=ticket\n {4}warehouse\.query \(\d+ ms\)\n {4}smart_async\.job Reports\.build \(\d+ ms\) {2}attempt=1 status=completed\n {6}render\.csv \(\d+ ms\)/m,
+  );
+});
+
 test('the custom store sample gets crash detection from its leases: a silent runner’s job goes stale, a live one completes', async () => {
   const out = await sample('samples/custom-store.ts');
   expect(out).toMatch(/crashed-worker-job: stale \(JOB_STALE: The process running this job stopped renewing its lease/);
