@@ -163,13 +163,45 @@ describe('with a provider', () => {
       .getMetrics()
       .flatMap((rm) => rm.scopeMetrics.filter((s) => s.scope.name === 'smart-async').flatMap((s) => s.metrics));
     const byName = new Map(all.map((m) => [m.descriptor.name, m]));
-    for (const name of ['smart_async.calls', 'smart_async.jobs.settled', 'smart_async.job.duration', 'smart_async.jobs.active'])
+    for (const name of [
+      'smart_async.calls',
+      'smart_async.jobs.settled',
+      'smart_async.job.duration',
+      'smart_async.jobs.active',
+      'smart_async.store.duration',
+    ])
       expect(byName.has(name)).toBe(true);
     expect(byName.get('smart_async.job.duration')!.descriptor.unit).toBe('s');
     const outcomes = byName.get('smart_async.calls')!.dataPoints.map((p) => p.attributes.outcome);
     expect(outcomes).toEqual(expect.arrayContaining(['inline', 'ticket']));
     expect(byName.get('smart_async.jobs.settled')!.dataPoints.map((p) => p.attributes.status)).toContain('completed');
   });
+});
+
+test('a tracer that throws never fails a call: reported once, the calls go on', async () => {
+  const broken = {
+    getTracer: () => ({
+      startSpan: () => {
+        throw new Error('tracer down');
+      },
+      startActiveSpan: () => {
+        throw new Error('tracer down');
+      },
+    }),
+  };
+  trace.setGlobalTracerProvider(broken as never);
+  try {
+    const warnings: string[] = [];
+    const m = new JobManager(new MemoryJobStore(), { closeGraceMs: 50, onWarning: (w) => void warnings.push(w) });
+    expect(await m.launch(async () => 1, { label: 'x', timeoutMs: 1_000 })).toBe(1);
+    const t = ticketOf(await m.launch(() => sleep(30).then(() => 2), { label: 'x', timeoutMs: 5 }));
+    expect((await m.wait(t.job_id)).result).toBe(2);
+    expect(await m.launch(async () => 3, { label: 'x', timeoutMs: 1_000 })).toBe(3);
+    await m.close();
+    expect(warnings.filter((w) => w.includes('OpenTelemetry threw'))).toHaveLength(1);
+  } finally {
+    trace.disable();
+  }
 });
 
 describe('logs', () => {
