@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   await jobs.close();
   const all = spans.getFinishedSpans();
   const children = (id: string | undefined): ReadableSpan[] =>
-    all.filter((s) => s.parentSpanContext?.spanId === id).sort((a, b) => (a.startTime[1] > b.startTime[1] ? 1 : -1));
+    all
+      .filter((s) => s.parentSpanContext?.spanId === id)
+      .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
   const ms = (s: ReadableSpan): string => `${Math.round(s.duration[0] * 1e3 + s.duration[1] / 1e6)} ms`;
   const print = (s: ReadableSpan, depth: number): void => {
     const attrs = Object.entries(s.attributes)
