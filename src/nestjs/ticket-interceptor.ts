@@ -1,7 +1,8 @@
 import { HttpException, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, map, throwError, type Observable } from 'rxjs';
-import { isJobTicket, SmartAsyncConfigError, SmartAsyncError, viewerOf, withCallOptions } from '../index';
-import { errorReply, httpReply } from '../http';
+import type { IncomingMessage } from 'node:http';
+import { isJobTicket, SmartAsyncError, withCallOptions, type CallOptions } from '../index';
+import { callOptionsOf, errorReply, httpReply } from '../http';
 import { pinStatus } from './http-response';
 import { SMART_ASYNC_MODULE_OPTIONS, type SmartAsyncModuleOptions } from './options';
 
@@ -29,20 +30,21 @@ export class SmartAsyncTicketInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
     const res = http.getResponse<{ raw?: Closable } & Closable>();
-    const ac = new AbortController();
-    const raw = res.raw ?? res;
-    if (typeof raw.once === 'function') raw.once('close', () => ac.abort(new Error('The client closed the request')));
     const rule = this.options.owner;
-    const owner = typeof rule === 'function' ? viewerOf(rule(http.getRequest())).owner : undefined;
-    const key = http.getRequest<{ headers?: Record<string, unknown> }>().headers?.['idempotency-key'];
-    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 255)) {
-      const reply = errorReply(new SmartAsyncConfigError('The Idempotency-Key header must be one value of 1 to 255 characters'));
+    // The owner rule, the Idempotency-Key header and the response's signal as smart-async/http reads them for any handler.
+    let options: CallOptions;
+    try {
+      const { traceparent: _traceparent, ...read } = callOptionsOf(http.getRequest<Pick<IncomingMessage, 'headers'>>(), {
+        owner: typeof rule === 'function' ? (rule as (req: unknown) => string | undefined) : 'none',
+        res: res.raw ?? res,
+      });
+      options = read;
+    } catch (e) {
+      const reply = errorReply(e, this.options.retryAfterSeconds);
       return throwError(() => new HttpException(reply.body as Record<string, unknown>, reply.status));
     }
     // The handler runs inside these options: Nest binds its async context where handle() is called.
-    const handled = withCallOptions({ owner, signal: ac.signal, ...(key !== undefined ? { idempotencyKey: key } : {}) }, () =>
-      next.handle(),
-    ).pipe(
+    const handled = withCallOptions(options, () => next.handle()).pipe(
       // The library's errors answer as the jobs routes do (SMART_ASYNC_CONFIG → 400, STORE_UNAVAILABLE → 503
       // with Retry-After, …, body { error: { code, message } }); anything else is left to Nest.
       catchError((e: unknown) => {
