@@ -95,11 +95,17 @@ function holding<T>(work: () => Promise<T> | T, ticket: Ticket): () => Promise<T
 }
 
 /** A new job record of a call, with no id taken yet by any store. */
-function newRecord(ctx: RunContext, status: 'pending' | 'running', owner: string | undefined, startedAt: number | null): JobRecord {
+function newRecord(
+  label: string,
+  status: 'pending' | 'running',
+  owner: string | undefined,
+  startedAt: number | null,
+  progress: JobRecord['progress'] = null,
+): JobRecord {
   const now = isoTime();
   const job: JobRecord = {
     id: newJobId(),
-    label: ctx.label,
+    label,
     status,
     created_at: now,
     started_at: startedAt === null ? null : isoTime(startedAt),
@@ -107,7 +113,7 @@ function newRecord(ctx: RunContext, status: 'pending' | 'running', owner: string
     updated_at: now,
     result: null,
     error: null,
-    progress: ctx.progress,
+    progress,
   };
   if (owner !== undefined) job.owner = owner;
   return job;
@@ -291,7 +297,7 @@ export class JobManager {
     const fingerprint = opts.fingerprint ?? '';
     const ticket = this.admission?.enter(opts.owner); // a refusal writes nothing
     const pending = opts.asyncMode === true || (ticket !== undefined && !ticket.granted);
-    const job = newRecord(ctx, pending ? 'pending' : 'running', opts.owner, pending ? null : t0);
+    const job = newRecord(ctx.label, pending ? 'pending' : 'running', opts.owner, pending ? null : t0, ctx.progress);
     job.idempotency = { key, scope: keyScope(opts.owner, opts.durable?.call.target ?? opts.label, key), fingerprint };
     const local = new LocalJob(job.id, ctx, t0, job.status as 'pending' | 'running');
     if (ctx.durable) this.makeDurable(job, local, ctx.durable);
@@ -583,26 +589,16 @@ export class JobManager {
     if (!old.call) throw new SmartAsyncConfigError(`Job ${old.id} is not durable: only a durable job's call can be run again`);
     if (old.status !== 'failed' && old.status !== 'stale')
       throw new SmartAsyncConfigError(`Job ${old.id} is ${old.status}: only a job that ended failed or stale is retried`);
-    const now = isoTime();
+    const fresh = newRecord(old.label, 'pending', old.owner, null);
     const job: JobRecord = {
-      id: newJobId(),
-      label: old.label,
-      status: 'pending',
-      created_at: now,
-      started_at: null,
-      completed_at: null,
-      updated_at: now,
-      result: null,
-      error: null,
-      progress: null,
+      ...fresh,
       call: old.call,
       attempt: 0,
       max_attempts: old.max_attempts ?? 1,
-      run_at: now,
+      run_at: fresh.created_at,
       history: [],
       retry_of: old.id,
     };
-    if (old.owner !== undefined) job.owner = old.owner;
     await this.read('create a job', () => this.store.create(job));
     this.events.created(job);
     this.claimer?.poke();
@@ -727,7 +723,7 @@ export class JobManager {
     reject: (e: unknown) => void,
     then?: (local: LocalJob) => void,
   ): LocalJob {
-    const job = newRecord(ctx, status, owner, startedAt);
+    const job = newRecord(ctx.label, status, owner, startedAt, ctx.progress);
     const local = new LocalJob(job.id, ctx, startedAt ?? Date.now(), status);
     this.traceJob(job, local);
     if (ctx.durable) this.makeDurable(job, local, ctx.durable);
