@@ -418,9 +418,7 @@ export class FileJobStore implements JobStore {
       return;
     }
     const job = parseJobRecord(line.job, this.log.path);
-    this.setRunner(job, line.run);
-    this.index.put(job);
-    this.noteScope(job);
+    this.keep(job, line.run);
     this.compaction.account(bytes);
     if (line.by !== this.writer && changed(job)) this.notify(job);
   }
@@ -441,8 +439,10 @@ export class FileJobStore implements JobStore {
     await this.compact();
   }
 
-  /** Remembers which job holds an idempotency scope (the newest put). */
-  private noteScope(job: JobRecord): void {
+  /** A record read or written: into the index, with its runner and the idempotency scope it holds (the newest put). */
+  private keep(job: JobRecord, runner: string): void {
+    this.setRunner(job, runner);
+    this.index.put(job);
     const scope = job.idempotency?.scope;
     if (scope !== undefined) this.scopes.set(scope, job.id);
   }
@@ -474,9 +474,7 @@ export class FileJobStore implements JobStore {
       const run = runner ?? this.runners.get(job.id) ?? this.writer;
       const text = JSON.stringify({ op: 'put', by: this.writer, run, job });
       lines.push(text);
-      this.setRunner(job, run);
-      this.index.put(job);
-      this.noteScope(job);
+      this.keep(job, run);
       this.compaction.account(text.length + 1);
     };
     const results = batch.map((op): unknown => {
