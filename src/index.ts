@@ -49,6 +49,7 @@ export {
 export {
   emptyCounts,
   notifyWatchers,
+  MalformedRecords,
   hasLeases,
   hasClaims,
   holdsScope,

@@ -14,6 +14,7 @@ import {
   isClaimable,
   isoTime,
   JOB_STATUSES,
+  MalformedRecords,
   notifyWatchers,
   parseJobRecord,
   parseOrThrow,
@@ -129,7 +130,8 @@ export class PostgresJobStore implements JobStore {
   private ready: Promise<void> | undefined;
   private listener: Client | undefined;
   private readonly watchers = new Set<(job: JobRecord) => void>();
-  private readonly reported = new Set<string>();
+  /** Malformed rows skipped by reads of many, each reported once. */
+  private readonly malformed: MalformedRecords;
   private closed = false;
 
   /** @throws SmartAsyncConfigError when an option is invalid (a password in a URL is never shown). */
@@ -142,6 +144,7 @@ export class PostgresJobStore implements JobStore {
     this.schema = o.schema ?? 'smart_async';
     this.leaseMs = o.leaseMs ?? 30_000;
     this.onWarning = o.onWarning ?? emitSmartAsyncWarning;
+    this.malformed = new MalformedRecords(this.onWarning);
     const conn = options.connection;
     this.where = `PostgreSQL ${redact(conn)} (schema ${this.schema})`;
     if (conn instanceof Pool) {
@@ -467,16 +470,7 @@ export class PostgresJobStore implements JobStore {
 
   /** `parse`, for reads of many rows: a bad one is reported (once per id) and skipped. */
   private parseOrSkip(value: unknown, id: string): JobRecord | undefined {
-    try {
-      return this.parse(value, id);
-    } catch (e) {
-      if (!this.reported.has(id)) {
-        if (this.reported.size >= 1000) this.reported.clear();
-        this.reported.add(id);
-        this.onWarning(`${(e as Error).message}; skipped (reported once)`, e);
-      }
-      return undefined;
-    }
+    return this.malformed.parseOrSkip(() => this.parse(value, id), id);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   FINAL_STATUSES,
   isoTime,
   JOB_STATUSES,
+  MalformedRecords,
   notifyWatchers,
   parseJobRecord,
   parseOrThrow,
@@ -105,8 +106,8 @@ export class RedisJobStore implements JobStore {
   private readonly keys: { jobs: string; counts: string; active: string; settled: string; channel: string };
   private readonly scripts: Record<'create' | 'update' | 'getMany' | 'expire' | 'renew' | 'prune' | 'index' | 'claim', Script>;
   private readonly watchers = new Set<(job: JobRecord) => void>();
-  /** Ids of malformed records already reported. */
-  private readonly reported = new Set<string>();
+  /** Malformed records skipped by reads of many, each reported once. */
+  private readonly malformed: MalformedRecords;
   private closed = false;
   private connecting: Promise<boolean> | undefined;
   /** The filter indexes exist for every job (see `ensureIndexes`). */
@@ -119,6 +120,7 @@ export class RedisJobStore implements JobStore {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.connectTimeoutMs = o.connectTimeoutMs ?? 2_000;
     this.onWarning = o.onWarning ?? emitSmartAsyncWarning;
+    this.malformed = new MalformedRecords(this.onWarning);
     const conn = o.connection;
     if (conn instanceof Redis) {
       this.client = conn;
@@ -457,16 +459,7 @@ export class RedisJobStore implements JobStore {
 
   /** `parse`, for reads of many records: a bad one is reported (once per id) and skipped. */
   private parseOrSkip(json: string, id: string): JobRecord | undefined {
-    try {
-      return this.parse(json, id);
-    } catch (e) {
-      if (!this.reported.has(id)) {
-        if (this.reported.size >= 1000) this.reported.clear();
-        this.reported.add(id);
-        this.onWarning(`${(e as Error).message}; skipped (reported once)`, e);
-      }
-      return undefined;
-    }
+    return this.malformed.parseOrSkip(() => this.parse(json, id), id);
   }
 
   /** Runs a command once connected (waiting up to `connectTimeoutMs`); failures become STORE_UNAVAILABLE. */

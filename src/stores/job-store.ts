@@ -144,6 +144,32 @@ export function hasLeases(store: JobStore): store is LeasedJobStore {
   return typeof store.renewLeases === 'function' && typeof store.expireLeases === 'function';
 }
 
+/**
+ * For stores that read many records at once (lists, sweeps, claims): parses each, and skips a
+ * malformed one, reporting it through `warn` once per id (the last 1,000 ids are remembered), so
+ * one bad record never hides the others nor floods the warnings.
+ */
+export class MalformedRecords {
+  private readonly reported = new Set<string>();
+
+  /** @param warn where a skipped record is reported */
+  constructor(private readonly warn: (message: string, error?: unknown) => void) {}
+
+  /** `parse()`'s record, or `undefined` (reported once) when it throws. */
+  parseOrSkip(parse: () => JobRecord, id: string): JobRecord | undefined {
+    try {
+      return parse();
+    } catch (e) {
+      if (!this.reported.has(id)) {
+        if (this.reported.size >= 1000) this.reported.clear();
+        this.reported.add(id);
+        this.warn(`${(e as Error).message}; skipped (reported once)`, e);
+      }
+      return undefined;
+    }
+  }
+}
+
 /** Tells each watcher about a change; a watcher that throws does not stop the others. */
 export function notifyWatchers(watchers: Iterable<(job: JobRecord) => void>, job: JobRecord): void {
   for (const w of watchers) {
