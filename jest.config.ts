@@ -22,6 +22,7 @@ const config: Config = {
       '<rootDir>/test/core/**/*.test.ts',
       '<rootDir>/test/mcp/**/*.test.ts',
       '<rootDir>/test/http/**/*.test.ts',
+      '<rootDir>/test/telemetry/**/*.test.ts',
     ]),
   ],
   testTimeout: 30_000,
